@@ -1,0 +1,53 @@
+# Dour: `make demo` starts the whole site with simulated devices; `make test` runs the whole suite.
+# Both install what they need first (apt packages as root, then a virtual environment).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := chromium fonts-dejavu-core
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard core/translations/*/LC_MESSAGES/messages.po))
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint bench apt venv translations extract clean
+
+demo: venv translations
+	$(BIN)/dour demo
+
+test: apt venv translations
+	$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+bench: venv translations
+	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+apt:
+	@missing=""; for pkg in $(APT_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing apt packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,dev]'
+	rm -f $(VENV)/.installed-*; touch $@
+
+translations: venv $(CATALOGS)
+
+core/translations/%/LC_MESSAGES/messages.mo: core/translations/%/LC_MESSAGES/messages.po
+	$(BIN)/pybabel compile -q -d core/translations -l $*
+
+extract: venv
+	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -o core/translations/messages.pot .
+	$(BIN)/pybabel update -q -i core/translations/messages.pot -d core/translations
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""The site itself: domain rules, storage, journal and the composition root (app, cli)."""

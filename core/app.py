@@ -1,0 +1,90 @@
+"""The composition root: create_app wires the store, the site, Flask-SocketIO, the surfaces and devices."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import Babel
+from werkzeug.exceptions import HTTPException
+
+from core import config as site_config
+from core.bus import Bus
+from core.errors import DourError
+from core.realtime import broadcaster, make_socketio
+from core.site import Site
+from core.store import Store
+from core.web import error_response, pick_language
+
+log = logging.getLogger(__name__)
+
+
+def _secret_key(store: Store) -> str:
+    """A per-site random key, created once and kept in the database (never a constant in the code)."""
+    with store.write() as db:
+        row = db.execute("SELECT value FROM settings WHERE key = 'secret_key'").fetchone()
+        if row:
+            return str(row[0])
+        key = secrets.token_urlsafe(48)
+        db.execute("INSERT INTO settings VALUES ('secret_key', ?)", [key])
+        return key
+
+
+def create_app(
+    config: site_config.SiteConfig | None = None, database: str | None = None, start_devices: bool = True
+) -> Flask:
+    config = config or site_config.load()
+    store = Store(database or str(config.server["database"]))
+    site = Site(config, store, Bus())
+    app = Flask(__name__, template_folder="templates", static_folder="static")
+    app.config.update(
+        SECRET_KEY=_secret_key(store),
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent / "translations"),
+        BABEL_DEFAULT_LOCALE=config.site["default_language"],
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["dour.site"] = site
+    Babel(app, locale_selector=pick_language)
+    socketio = make_socketio(app)
+    _register_surfaces(app, site, start_devices)
+    _register_errors(app)
+    site.bus.subscribe(broadcaster(socketio, site))
+    return app
+
+
+def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:
+    from counter import init_counter
+    from display import init_display
+    from kiosk import init_kiosk
+
+    init_kiosk(app, site, start_devices)
+    init_counter(app, site)
+    init_display(app, site)
+
+    @app.get("/")
+    def index() -> Any:
+        return render_template("index.html", site=site.config.site)
+
+    @app.get("/api/health")
+    def health() -> Any:
+        return jsonify({"status": "ok", "site": site.config.site_id, "seq": site.last_seq()})
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(DourError)
+    def dour_error(error: DourError) -> Any:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        if request.path.startswith("/api/"):
+            return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), \
+                error.code
+        return error
+

@@ -1,0 +1,166 @@
+"""Site configuration: built-in demo defaults, then a TOML file, then the environment.
+
+Layering: `core/defaults.toml` → the file named by `--config` or `DOUR_CONFIG` → environment variables
+`DOUR_<SECTION>_<KEY>` for scalar keys (for example `DOUR_SERVER_PORT=9000`). A TOML file that defines
+`services` or `counters` replaces the default lists entirely.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.errors import N_, InvalidInput
+
+LANGUAGES = ("ar", "fr", "en", "es", "it", "de", "nl")
+TICKET_KINDS = ("appointment", "walk_in", "pickup")
+SECTIONS = ("site", "server", "policy", "devices")
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str
+    prefix: str
+    names: dict[str, str]
+    target_wait_minutes: int
+    average_service_minutes: int
+    kinds: tuple[str, ...]
+
+    def name(self, lang: str, fallback: str = "fr") -> str:
+        return self.names.get(lang) or self.names.get(fallback) or self.code
+
+
+@dataclass(frozen=True)
+class Counter:
+    number: int
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    site: dict[str, Any]
+    server: dict[str, Any]
+    policy: dict[str, Any]
+    devices: dict[str, Any]
+    services: dict[str, Service] = field(default_factory=dict)
+    counters: dict[int, Counter] = field(default_factory=dict)
+
+    @property
+    def site_id(self) -> str:
+        return str(self.site["id"])
+
+    @property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.site["timezone"])
+
+    def local_day(self, moment: datetime) -> str:
+        """The calendar day of `moment` (aware) in the site's time zone, as YYYY-MM-DD."""
+        return moment.astimezone(self.tz).date().isoformat()
+
+    def service(self, code: str) -> Service:
+        try:
+            return self.services[code]
+        except KeyError:
+            raise InvalidInput(N_("Unknown service: %(code)s."), code=code) from None
+
+    def counter(self, number: int) -> Counter:
+        try:
+            return self.counters[int(number)]
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput(N_("Unknown counter: %(number)s."), number=number) from None
+
+
+def _defaults() -> dict[str, Any]:
+    text = resources.files("core").joinpath("defaults.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _coerce(current: Any, raw: str) -> Any:
+    if isinstance(current, bool):
+        return raw.lower() in ("1", "true", "yes", "on")
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, list):
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for section in SECTIONS:
+        merged[section] = {**base.get(section, {}), **override.get(section, {})}
+    for listed in ("services", "counters"):
+        if listed in override:
+            merged[listed] = override[listed]
+    return merged
+
+
+def _apply_env(raw: dict[str, Any], env: dict[str, str]) -> None:
+    for section in SECTIONS:
+        for key, current in list(raw[section].items()):
+            name = f"DOUR_{section.upper()}_{key.upper()}"
+            if name in env:
+                raw[section][key] = _coerce(current, env[name])
+
+
+def _build(raw: dict[str, Any]) -> SiteConfig:
+    services = {
+        s["code"]: Service(
+            code=s["code"],
+            prefix=s["prefix"],
+            names=dict(s["names"]),
+            target_wait_minutes=int(s["target_wait_minutes"]),
+            average_service_minutes=int(s["average_service_minutes"]),
+            kinds=tuple(s["kinds"]),
+        )
+        for s in raw["services"]
+    }
+    counters = {int(c["number"]): Counter(int(c["number"]), tuple(c["services"])) for c in raw["counters"]}
+    config = SiteConfig(raw["site"], raw["server"], raw["policy"], raw["devices"], services, counters)
+    validate(config)
+    return config
+
+
+def validate(config: SiteConfig) -> None:
+    """Refuse a configuration that would break numbering or routing, with a sentence saying why."""
+    prefixes = [s.prefix for s in config.services.values()]
+    if len(set(prefixes)) != len(prefixes):
+        raise ValueError("two services share a ticket prefix; each service needs its own letter")
+    for service in config.services.values():
+        unknown = set(service.kinds) - set(TICKET_KINDS)
+        if unknown:
+            raise ValueError(f"service {service.code}: unknown ticket kinds {sorted(unknown)}")
+    for counter in config.counters.values():
+        missing = set(counter.services) - set(config.services)
+        if missing:
+            raise ValueError(f"counter {counter.number} serves unknown services {sorted(missing)}")
+    ZoneInfo(config.site["timezone"])
+    if int(config.policy["priority_share"]) < 0:
+        raise ValueError("policy.priority_share must be 0 or more")
+
+
+def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> SiteConfig:
+    """Load the configuration: defaults, then the TOML file (if any), then the environment."""
+    env = dict(os.environ) if env is None else env
+    raw = _defaults()
+    path = path or env.get("DOUR_CONFIG")
+    if path:
+        with Path(path).open("rb") as handle:
+            raw = _merge(raw, tomllib.load(handle))
+    _apply_env(raw, env)
+    return _build(raw)
+
+
+def default_keys() -> list[str]:
+    """Every scalar configuration key as `section.key` (used by the docs test)."""
+    raw = _defaults()
+    keys = [f"{section}.{key}" for section in SECTIONS for key in raw[section]]
+    keys += [f"services.{key}" for key in raw["services"][0]]
+    keys += [f"counters.{key}" for key in raw["counters"][0]]
+    return keys

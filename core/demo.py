@@ -1,0 +1,106 @@
+"""`dour demo`: a fresh demo database with a seeded morning, demo accounts and devices, then serve.
+
+The demo database is recreated at every start (it is not a site's data). Passwords and device tokens are
+random for each run and printed once: no default password exists anywhere.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from core import clock, devices, tickets, users
+from core.config import SiteConfig
+from core.site import Site
+from core.states import Action
+from core.store import Store
+from core.tickets import Ticket
+
+DEMO_USERS = (("agent1", "Agent 1", "agent"), ("agent2", "Agent 2", "agent"),
+              ("supervisor", "Supervisor", "supervisor"))
+DEMO_DEVICES = (("kiosk-1", "kiosk"), ("display-1", "display"))
+WALK_IN_MIX = (("passport", 9), ("cnie", 8), ("civil_status", 4), ("registration", 3),
+               ("legalisation", 4), ("driving_licence", 2), ("pickup", 6))
+
+
+def _fixed(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+def fresh_database(path: str) -> Store:
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
+    return Store(path)
+
+
+def create_accounts(store: Store) -> dict[str, str]:
+    passwords = {}
+    with store.write() as db:
+        for username, name, role in DEMO_USERS:
+            passwords[username] = secrets.token_urlsafe(9)
+            users.add_user(db, username, name, role, passwords[username])
+    return passwords
+
+
+def enrol_devices(store: Store) -> dict[str, str]:
+    with store.write() as db:
+        return {name: devices.add_device(db, name, kind) for name, kind in DEMO_DEVICES}
+
+
+def seed_morning(site: Site, rng: random.Random) -> int:
+    """About 36 visitors over the last hour: some served, some at counters, most waiting."""
+    start = clock.now() - timedelta(minutes=60)
+    plan = [service for service, count in WALK_IN_MIX for _ in range(count)]
+    rng.shuffle(plan)
+    issued = []
+    try:
+        for index, service in enumerate(plan):
+            moment = start + timedelta(minutes=index * 60 / len(plan))
+            clock.set_clock(_fixed(moment))
+            kind = "pickup" if service == "pickup" else "walk_in"
+            issued.append(site.issue_ticket(service=service, kind=kind, lang=rng.choice(["fr", "ar", "en"]),
+                                            actor="demo", priority=rng.random() < 0.1).ticket)
+        clock.set_clock(None)
+        _serve_some(site, issued[: len(issued) // 3])
+    finally:
+        clock.set_clock(None)
+    return len(issued)
+
+
+def _serve_some(site: Site, served: list[Ticket]) -> None:
+    """Walk the first tickets through call → start → finish at counter 1, as a morning's history."""
+    with site.store.write() as db:
+        for ticket in served:
+            for action in (Action.CALL, Action.START, Action.FINISH):
+                changes = {"counter": 1} if action is Action.CALL else None
+                tickets.apply(db, tickets.get(db, ticket.id), action, actor="demo", changes=changes)
+
+
+def run_demo(config: SiteConfig, database: str | None, host: str | None, port: int | None,
+             seed: bool = True) -> int:
+    from core.app import create_app
+    from core.serve import serve
+
+    path = database or "var/demo.db"
+    store = fresh_database(path)
+    passwords = create_accounts(store)
+    tokens = enrol_devices(store)
+    store.close()
+    app = create_app(config, path)
+    site: Site = app.extensions["dour.site"]
+    count = seed_morning(site, random.Random(7)) if seed else 0
+    host = host or str(config.server["host"])
+    port = port or int(config.server["port"])
+    base = f"http://{host}:{port}"
+    print(f"Dour demo: {config.site['name']} ({count} tickets seeded)")
+    print(f"  kiosk:   {base}/enrol?token={tokens['kiosk-1']}&next=/kiosk")
+    print(f"  display: {base}/enrol?token={tokens['display-1']}&next=/display")
+    print(f"  counter: {base}/login")
+    print(f"  devices: {base}/devices (log in as supervisor)")
+    for username, password in passwords.items():
+        print(f"  login:   {username} / {password}")
+    serve(app, host, port)
+    return 0

@@ -1,0 +1,49 @@
+"""Enrolled devices (kiosks, displays): each has its own secret token, stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+import sqlite_utils
+
+from core.clock import utc_iso
+from core.errors import N_, Conflict, InvalidInput
+
+DEVICE_KINDS = ("kiosk", "display")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_device(db: sqlite_utils.Database, name: str, kind: str) -> str:
+    """Enrol a device and return its token (shown once; only its hash is kept)."""
+    if kind not in DEVICE_KINDS:
+        raise InvalidInput(N_("Unknown device kind: %(kind)s."), kind=kind)
+    if db.execute("SELECT 1 FROM devices WHERE name = ?", [name]).fetchone():
+        raise Conflict(N_("A device named %(name)s already exists."), name=name)
+    token = secrets.token_urlsafe(32)
+    db.execute(
+        "INSERT INTO devices (name, kind, token_hash, created_at) VALUES (?, ?, ?, ?)",
+        [name, kind, _digest(token), utc_iso()],
+    )
+    return token
+
+
+def device_for_token(db: sqlite_utils.Database, token: str) -> dict[str, Any] | None:
+    rows = list(db.query(
+        "SELECT id, name, kind FROM devices WHERE token_hash = ? AND revoked_at IS NULL", [_digest(token)]
+    ))
+    return rows[0] if rows else None
+
+
+def revoke_device(db: sqlite_utils.Database, name: str) -> bool:
+    cursor = db.execute("UPDATE devices SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                        [utc_iso(), name])
+    return cursor.rowcount == 1
+
+
+def list_devices(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT id, name, kind, created_at, revoked_at FROM devices ORDER BY id"))

@@ -1,0 +1,85 @@
+"""The journal: one append-only table of domain events, written in the same transaction as the change.
+
+It is the audit log, the sync outbox and the replay source for screens. `seq` is its rowid (AUTOINCREMENT,
+so a number is never reused even after a rollback of the last row).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from core.clock import utc_iso
+
+# Every journal event type, with what it means. docs/events.md lists each (a test checks).
+EVENT_TYPES: dict[str, str] = {
+    "ticket.issued": "A ticket was issued (kiosk walk-in, pickup or appointment check-in).",
+    "ticket.called": "A counter called a ticket.",
+    "ticket.recalled": "A counter called its current ticket again.",
+    "ticket.started": "The agent started serving the ticket.",
+    "ticket.finished": "The agent finished serving the ticket.",
+    "ticket.no_show": "The visitor did not come after the call.",
+    "ticket.transferred": "The ticket went back to waiting, for another service or counter.",
+    "ticket.cancelled": "The ticket was cancelled.",
+    "counter.opened": "An agent opened a counter.",
+    "counter.closed": "An agent closed a counter.",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One journal row as published to screens after commit."""
+
+    seq: int
+    at: str
+    type: str
+    actor: str
+    ticket_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "at": self.at, "type": self.type, "actor": self.actor, **self.data}
+
+
+def append(
+    db: sqlite_utils.Database, type_: str, actor: str, data: dict[str, Any], ticket_id: str | None = None
+) -> Event:
+    """Append one event inside the caller's transaction and return it with its seq."""
+    if type_ not in EVENT_TYPES:
+        raise ValueError(f"unknown journal event type {type_!r}")
+    at = utc_iso()
+    cursor = db.execute(
+        "INSERT INTO journal (at, type, ticket_id, actor, data) VALUES (?, ?, ?, ?, ?)",
+        [at, type_, ticket_id, actor, json.dumps(data, ensure_ascii=False, sort_keys=True)],
+    )
+    return Event(int(cursor.lastrowid or 0), at, type_, actor, ticket_id, data)
+
+
+def _row_to_event(row: tuple[Any, ...]) -> Event:
+    seq, at, type_, ticket_id, actor, data = row
+    return Event(seq, at, type_, actor, ticket_id, json.loads(data))
+
+
+def since(db: sqlite_utils.Database, seq: int, limit: int = 1000) -> list[Event]:
+    """Events after `seq`, oldest first, at most `limit`."""
+    rows = db.execute(
+        "SELECT seq, at, type, ticket_id, actor, data FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
+        [seq, limit],
+    ).fetchall()
+    return [_row_to_event(row) for row in rows]
+
+
+def last_seq(db: sqlite_utils.Database) -> int:
+    row = db.execute("SELECT MAX(seq) FROM journal").fetchone()
+    return int(row[0] or 0)
+
+
+def for_ticket(db: sqlite_utils.Database, ticket_id: str) -> list[Event]:
+    rows = db.execute(
+        "SELECT seq, at, type, ticket_id, actor, data FROM journal WHERE ticket_id = ? ORDER BY seq",
+        [ticket_id],
+    ).fetchall()
+    return [_row_to_event(row) for row in rows]

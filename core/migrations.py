@@ -1,0 +1,90 @@
+"""Named schema migrations, applied once each and in order. Never edit one that has shipped: add a new one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+
+
+def m001_tickets(db: sqlite_utils.Database) -> None:
+    for sql in (
+        """CREATE TABLE tickets (
+            id TEXT PRIMARY KEY,
+            day TEXT NOT NULL,
+            prefix TEXT NOT NULL,
+            seq_no INTEGER NOT NULL,
+            number TEXT NOT NULL,
+            service TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            arrived_at TEXT NOT NULL,
+            slot_at TEXT,
+            appointment_ref TEXT,
+            counter INTEGER,
+            target_counter INTEGER,
+            agent_id INTEGER,
+            called_at TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            recalls INTEGER NOT NULL DEFAULT 0,
+            transfers INTEGER NOT NULL DEFAULT 0,
+            issued_by TEXT,
+            request_key TEXT UNIQUE,
+            UNIQUE (day, prefix, seq_no)
+        )""",
+        "CREATE INDEX tickets_queue ON tickets (day, state, service)",
+        "CREATE INDEX tickets_counter ON tickets (counter, state)",
+        """CREATE TABLE number_sequences (
+            day TEXT NOT NULL, prefix TEXT NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (day, prefix)
+        )""",
+        """CREATE TABLE journal (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            type TEXT NOT NULL,
+            ticket_id TEXT,
+            actor TEXT NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX journal_ticket ON journal (ticket_id)",
+    ):
+        db.execute(sql)
+
+
+def m002_people(db: sqlite_utils.Database) -> None:
+    for sql in (
+        """CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE devices (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        )""",
+        """CREATE TABLE counter_sessions (
+            counter INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            opened_at TEXT NOT NULL
+        )""",
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ):
+        db.execute(sql)
+
+
+MIGRATIONS: list[Migration] = [
+    ("001_tickets_numbers_journal", m001_tickets),
+    ("002_users_devices_sessions", m002_people),
+]

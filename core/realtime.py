@@ -1,0 +1,33 @@
+"""Flask-SocketIO, one server per app (tests build many apps), and the post-commit broadcast."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from core.journal import Event
+from core.site import Site
+
+NAMESPACES = ("/display", "/counter")
+
+
+def make_socketio(app: Flask) -> SocketIO:
+    # Threading mode behind gunicorn's gthread worker: see docs/serving.md for the measurement.
+    return SocketIO(app, async_mode="threading", cors_allowed_origins=[], manage_session=False)
+
+
+def socketio_of(app: Flask) -> SocketIO:
+    return cast(SocketIO, app.extensions["socketio"])
+
+
+def broadcaster(socketio: SocketIO, site: Site):  # type: ignore[no-untyped-def]
+    """A bus subscriber: every screen namespace gets each event with its seq and fresh waiting counts."""
+
+    def broadcast(event: Event) -> None:
+        payload = {**event.to_dict(), "waiting": site.waiting_counts()}
+        for namespace in NAMESPACES:
+            socketio.emit("event", payload, namespace=namespace)
+
+    return broadcast

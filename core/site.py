@@ -1,0 +1,201 @@
+"""The site's use cases: each is one write transaction with its journal rows, then publication.
+
+This is what the surfaces (kiosk, counter, display, CLI) call. It imports no Flask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core import journal, policy, tickets, waits
+from core.bus import Bus
+from core.clock import now, utc_iso
+from core.config import SiteConfig
+from core.errors import N_, Conflict, Forbidden, InvalidInput
+from core.states import Action
+from core.store import Store
+from core.tickets import Ticket
+
+COUNTER_ACTIONS = (Action.RECALL, Action.START, Action.FINISH, Action.NO_SHOW)
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: Ticket
+    people_ahead: int
+    wait_minutes: int
+    replayed: bool = False
+
+
+class Site:
+    def __init__(self, config: SiteConfig, store: Store, bus: Bus | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.bus = bus or Bus()
+
+    def today(self) -> str:
+        return self.config.local_day(now())
+
+    # --- kiosk -------------------------------------------------------------------------------------------
+    def issue_ticket(
+        self, *, service: str, kind: str, lang: str, actor: str, priority: bool = False,
+        request_key: str | None = None, slot_at: str | None = None, appointment_ref: str | None = None,
+    ) -> IssuedTicket:
+        """Issue a ticket; the same `request_key` (a kiosk's double tap, a retry) returns the same ticket."""
+        if lang not in self.config.site["languages"]:
+            raise InvalidInput(N_("Unknown language: %(lang)s."), lang=lang)
+        with self.store.write() as db:
+            existing = tickets.by_request_key(db, request_key) if request_key else None
+            if existing:
+                return self._issued(db, existing, replayed=True)
+            ticket, event = tickets.issue(
+                db, self.config, service=service, kind=kind, lang=lang, actor=actor, priority=priority,
+                request_key=request_key, slot_at=slot_at, appointment_ref=appointment_ref,
+            )
+            issued = self._issued(db, ticket)
+        self.bus.publish([event])
+        return issued
+
+    def _issued(self, db: Any, ticket: Ticket, replayed: bool = False) -> IssuedTicket:
+        ahead = waits.people_ahead(db, ticket)
+        return IssuedTicket(ticket, ahead, waits.estimate_minutes(db, self.config, ticket, ahead), replayed)
+
+    def ticket_view(self, ticket_id: str) -> IssuedTicket:
+        db = self.store.read()
+        return self._issued(db, tickets.get(db, ticket_id))
+
+    # --- counters ----------------------------------------------------------------------------------------
+    def open_counter(self, counter: int, user: dict[str, Any]) -> None:
+        self.config.counter(counter)
+        with self.store.write() as db:
+            row = db.execute("SELECT user_id FROM counter_sessions WHERE counter = ?", [counter]).fetchone()
+            if row and row[0] != user["id"]:
+                raise Conflict(N_("Counter %(counter)s is already open by another agent."), counter=counter)
+            db.execute("DELETE FROM counter_sessions WHERE user_id = ?", [user["id"]])
+            db.execute("INSERT INTO counter_sessions VALUES (?, ?, ?)", [counter, user["id"], utc_iso()])
+            event = journal.append(db, "counter.opened", _agent(user), {"counter": counter})
+        self.bus.publish([event])
+
+    def close_counter(self, counter: int, user: dict[str, Any]) -> None:
+        with self.store.write() as db:
+            cursor = db.execute("DELETE FROM counter_sessions WHERE counter = ? AND user_id = ?",
+                                [counter, user["id"]])
+            if cursor.rowcount == 0:
+                return
+            event = journal.append(db, "counter.closed", _agent(user), {"counter": counter})
+        self.bus.publish([event])
+
+    def open_counters(self) -> dict[int, int]:
+        rows = self.store.read().execute("SELECT counter, user_id FROM counter_sessions").fetchall()
+        return {int(counter): int(user_id) for counter, user_id in rows}
+
+    def call_next(self, counter: int, user: dict[str, Any]) -> Ticket | None:
+        """Claim the next ticket for `counter` atomically; None when nobody waits for it."""
+        with self.store.write() as db:
+            self._require_counter(db, counter, user)
+            active = db.execute(
+                "SELECT number FROM tickets WHERE counter = ? AND state IN ('called', 'serving')", [counter]
+            ).fetchone()
+            if active:
+                raise Conflict(N_("Finish ticket %(number)s before calling the next one."), number=active[0])
+            ticket_id = policy.choose_next(db, self.config, counter)
+            if ticket_id is None:
+                return None
+            ticket, event = tickets.apply(
+                db, tickets.get(db, ticket_id), Action.CALL, actor=_agent(user),
+                changes={"counter": counter, "agent_id": user["id"], "target_counter": None},
+            )
+        self.bus.publish([event])
+        return ticket
+
+    def act(self, ticket_id: str, action: Action, counter: int, user: dict[str, Any]) -> Ticket:
+        """Recall, start, finish or mark no-show the ticket this counter holds."""
+        if action not in COUNTER_ACTIONS:
+            raise InvalidInput(N_("Unknown action."))
+        with self.store.write() as db:
+            ticket = self._held_ticket(db, ticket_id, counter, user)
+            ticket, event = tickets.apply(db, ticket, action, actor=_agent(user))
+        self.bus.publish([event])
+        return ticket
+
+    def transfer(
+        self, ticket_id: str, counter: int, user: dict[str, Any], *,
+        to_service: str | None = None, to_counter: int | None = None,
+    ) -> Ticket:
+        """Send the ticket back to waiting for another service or counter; it keeps its arrival time."""
+        if (to_service is None) == (to_counter is None):
+            raise InvalidInput(N_("Choose either a service or a counter to transfer to."))
+        service = self.config.service(to_service).code if to_service else None
+        target = self.config.counter(to_counter).number if to_counter is not None else None
+        with self.store.write() as db:
+            ticket = self._held_ticket(db, ticket_id, counter, user)
+            changes: dict[str, Any] = {"counter": None, "agent_id": None, "target_counter": target}
+            if service:
+                changes["service"] = service
+            extra = {"from_counter": counter, "to_service": service, "to_counter": target}
+            ticket, event = tickets.apply(db, ticket, Action.TRANSFER, actor=_agent(user),
+                                          changes=changes, extra=extra)
+        self.bus.publish([event])
+        return ticket
+
+    def cancel(self, ticket_id: str, actor: str) -> Ticket:
+        with self.store.write() as db:
+            ticket, event = tickets.apply(db, tickets.get(db, ticket_id), Action.CANCEL, actor=actor)
+        self.bus.publish([event])
+        return ticket
+
+    def _require_counter(self, db: Any, counter: int, user: dict[str, Any]) -> None:
+        self.config.counter(counter)
+        row = db.execute("SELECT user_id FROM counter_sessions WHERE counter = ?", [counter]).fetchone()
+        if not row or row[0] != user["id"]:
+            raise Forbidden(N_("Open counter %(counter)s first."), counter=counter)
+
+    def _held_ticket(self, db: Any, ticket_id: str, counter: int, user: dict[str, Any]) -> Ticket:
+        self._require_counter(db, counter, user)
+        ticket = tickets.get(db, ticket_id)
+        if ticket.counter != counter:
+            raise Forbidden(N_("Ticket %(number)s is not at your counter."), number=ticket.number)
+        return ticket
+
+    # --- views -------------------------------------------------------------------------------------------
+    def waiting_counts(self) -> dict[str, int]:
+        return waits.waiting_counts(self.store.read(), self.config, self.today())
+
+    def waiting_list(self, counter: int) -> list[dict[str, Any]]:
+        """Waiting tickets this counter may call, in the order the policy would call them first-come."""
+        services = self.config.counter(counter).services
+        marks = ", ".join("?" for _ in services)
+        rows = self.store.read().query(
+            f"""SELECT id, number, service, kind, priority, arrived_at, slot_at, target_counter FROM tickets
+                WHERE day = ? AND state = 'waiting'
+                  AND (target_counter = ? OR (target_counter IS NULL AND service IN ({marks})))
+                ORDER BY arrived_at""",
+            [self.today(), counter, *services],
+        )
+        return list(rows)
+
+    def current_ticket(self, counter: int) -> Ticket | None:
+        rows = list(self.store.read().query(
+            "SELECT * FROM tickets WHERE counter = ? AND state IN ('called', 'serving')", [counter]
+        ))
+        return Ticket(**rows[0]) if rows else None
+
+    def recent_calls(self, limit: int = 8) -> list[dict[str, Any]]:
+        rows = self.store.read().query(
+            """SELECT number, service, counter, called_at, state FROM tickets
+               WHERE day = ? AND called_at IS NOT NULL AND counter IS NOT NULL
+               ORDER BY called_at DESC LIMIT ?""",
+            [self.today(), limit],
+        )
+        return list(rows)
+
+    def last_seq(self) -> int:
+        return journal.last_seq(self.store.read())
+
+    def events_since(self, seq: int, limit: int) -> list[journal.Event]:
+        return journal.since(self.store.read(), seq, limit)
+
+
+def _agent(user: dict[str, Any]) -> str:
+    return f"user:{user['id']}"

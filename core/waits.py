@@ -1,0 +1,61 @@
+"""People ahead and a first estimated wait, from today's measured service times when there are enough."""
+
+from __future__ import annotations
+
+import math
+
+import sqlite_utils
+
+from core.config import SiteConfig
+from core.tickets import Ticket
+
+MIN_SAMPLES = 5
+
+
+def people_ahead(db: sqlite_utils.Database, ticket: Ticket) -> int:
+    """Waiting tickets of the same service that arrived earlier (appointments included)."""
+    row = db.execute(
+        """SELECT COUNT(*) FROM tickets
+           WHERE day = ? AND service = ? AND state = 'waiting' AND arrived_at < ? AND id != ?""",
+        [ticket.day, ticket.service, ticket.arrived_at, ticket.id],
+    ).fetchone()
+    return int(row[0])
+
+
+def average_service_minutes(db: sqlite_utils.Database, config: SiteConfig, service: str, day: str) -> float:
+    """Today's mean service time for `service`, or the configured one until MIN_SAMPLES tickets are done."""
+    row = db.execute(
+        """SELECT COUNT(*), AVG((julianday(finished_at) - julianday(started_at)) * 1440.0) FROM tickets
+           WHERE day = ? AND service = ? AND state = 'done' AND started_at IS NOT NULL""",
+        [day, service],
+    ).fetchone()
+    if row[0] >= MIN_SAMPLES and row[1] is not None:
+        return float(row[1])
+    return float(config.service(service).average_service_minutes)
+
+
+def counters_for(db: sqlite_utils.Database, config: SiteConfig, service: str) -> int:
+    """Open counters serving `service`; if none is open yet, the counters configured for it."""
+    serving = [c.number for c in config.counters.values() if service in c.services]
+    if not serving:
+        return 1
+    marks = ", ".join("?" for _ in serving)
+    row = db.execute(f"SELECT COUNT(*) FROM counter_sessions WHERE counter IN ({marks})", serving).fetchone()
+    return int(row[0]) or len(serving)
+
+
+def estimate_minutes(db: sqlite_utils.Database, config: SiteConfig, ticket: Ticket, ahead: int) -> int:
+    """A first estimate: people ahead × mean service time ÷ counters serving the service, rounded up."""
+    if ahead == 0:
+        return 0
+    minutes = ahead * average_service_minutes(db, config, ticket.service, ticket.day)
+    return math.ceil(minutes / counters_for(db, config, ticket.service))
+
+
+def waiting_counts(db: sqlite_utils.Database, config: SiteConfig, day: str) -> dict[str, int]:
+    counts = dict.fromkeys(config.services, 0)
+    rows = db.execute(
+        "SELECT service, COUNT(*) FROM tickets WHERE day = ? AND state = 'waiting' GROUP BY service", [day]
+    ).fetchall()
+    counts.update({service: int(count) for service, count in rows})
+    return counts

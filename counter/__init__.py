@@ -1,0 +1,16 @@
+"""The agent's desk: log in, open a counter, call next, recall, start, finish, no-show, transfer."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core.realtime import socketio_of
+from core.site import Site
+
+
+def init_counter(app: Flask, site: Site) -> None:
+    from counter.routes import bp
+    from counter.socket import CounterNamespace
+
+    app.register_blueprint(bp)
+    socketio_of(app).on_namespace(CounterNamespace("/counter", site))

@@ -1,0 +1,138 @@
+"""Agent login, counter pages and the JSON API behind the desk's buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, redirect, render_template, session, url_for
+
+from core import users
+from core.errors import N_, InvalidInput, NotAuthenticated
+from core.states import Action
+from core.web import current_user, field, json_body, require_user, site
+
+bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/counter")
+
+ACTIONS = {"recall": Action.RECALL, "start": Action.START, "finish": Action.FINISH, "no-show": Action.NO_SHOW}
+
+
+@bp.get("/login")
+def login_page() -> Any:
+    return render_template("login.html")
+
+
+@bp.post("/api/auth/login")
+def login() -> Any:
+    data = json_body()
+    username, password = field(data, "username", str), field(data, "password", str)
+    with site().store.write() as db:
+        user = users.authenticate(db, username, password)
+    if user is None:
+        raise NotAuthenticated(N_("Wrong user name or password."))
+    session.clear()
+    session["user_id"] = user["id"]
+    return jsonify({"user": _public(user)})
+
+
+@bp.post("/api/auth/logout")
+def logout() -> Any:
+    user = current_user()
+    counter = session.get("counter")
+    if user and counter:
+        site().close_counter(counter, user)
+    session.clear()
+    return jsonify({"ok": True})
+
+
+@bp.get("/api/auth/me")
+@require_user()
+def me() -> Any:
+    return jsonify({"user": _public(current_user() or {}), "counter": session.get("counter")})
+
+
+def _public(user: dict[str, Any]) -> dict[str, Any]:
+    return {key: user.get(key) for key in ("id", "username", "display_name", "role")}
+
+
+@bp.get("/counter")
+def counter_page() -> Any:
+    if current_user() is None:
+        return redirect(url_for("counter.login_page"))
+    return render_template("counter.html")
+
+
+@bp.get("/api/counters")
+@require_user()
+def counters() -> Any:
+    config = site().config
+    open_by = site().open_counters()
+    return jsonify({"counters": [
+        {"number": c.number, "services": list(c.services), "open_by": open_by.get(c.number)}
+        for c in config.counters.values()
+    ], "services": {code: dict(s.names) for code, s in config.services.items()}})
+
+
+@bp.post("/api/counter/open")
+@require_user()
+def open_counter() -> Any:
+    number = field(json_body(), "counter", int)
+    site().open_counter(number, current_user() or {})
+    session["counter"] = number
+    return jsonify({"counter": number})
+
+
+@bp.post("/api/counter/close")
+@require_user()
+def close_counter() -> Any:
+    number = _my_counter()
+    site().close_counter(number, current_user() or {})
+    session.pop("counter", None)
+    return jsonify({"ok": True})
+
+
+def _my_counter() -> int:
+    number = session.get("counter")
+    if number is None:
+        raise InvalidInput(N_("Choose your counter first."))
+    return int(number)
+
+
+@bp.get("/api/counter/state")
+@require_user()
+def state() -> Any:
+    number = _my_counter()
+    current = site().current_ticket(number)
+    return jsonify({
+        "counter": number, "seq": site().last_seq(),
+        "current": current.public() | {"recalls": current.recalls} if current else None,
+        "waiting": site().waiting_list(number),
+    })
+
+
+@bp.post("/api/counter/next")
+@require_user()
+def call_next() -> Any:
+    ticket = site().call_next(_my_counter(), current_user() or {})
+    return jsonify({"ticket": ticket.public() if ticket else None})
+
+
+@bp.post("/api/counter/tickets/<ticket_id>/<action>")
+@require_user()
+def act(ticket_id: str, action: str) -> Any:
+    if action == "transfer":
+        return _transfer(ticket_id)
+    if action not in ACTIONS:
+        raise InvalidInput(N_("Unknown action."))
+    ticket = site().act(ticket_id, ACTIONS[action], _my_counter(), current_user() or {})
+    return jsonify({"ticket": ticket.public()})
+
+
+def _transfer(ticket_id: str) -> Any:
+    data = json_body()
+    ticket = site().transfer(
+        ticket_id, _my_counter(), current_user() or {},
+        to_service=field(data, "service", str, required=False),
+        to_counter=field(data, "counter", int, required=False),
+    )
+    return jsonify({"ticket": ticket.public()})

@@ -1,0 +1,16 @@
+"""The visitor's touchscreen: language → service or pickup → ticket (printed and on screen)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core.site import Site
+
+
+def init_kiosk(app: Flask, site: Site, start_devices: bool = True) -> None:
+    from kiosk.printing import TicketPrinter
+    from kiosk.routes import bp
+
+    app.register_blueprint(bp)
+    uri = str(site.config.devices.get("printer", "")) if start_devices else ""
+    app.extensions["dour.printer"] = TicketPrinter.from_uri(uri, site)

@@ -1,0 +1,128 @@
+"""Kiosk pages and JSON API. Only an enrolled kiosk may issue tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+
+from core.config import LANGUAGES
+from core.devices import device_for_token
+from core.errors import N_, InvalidInput, NotAuthenticated
+from core.site import IssuedTicket
+from core.web import current_device, field, json_body, require_device, site
+
+bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/kiosk")
+
+LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English", "es": "Español", "it": "Italiano",
+                  "de": "Deutsch", "nl": "Nederlands"}
+RTL = {"ar"}
+MAX_REQUEST_ID = 64
+
+
+def page_language() -> str:
+    return str(get_locale() or site().config.site["default_language"])
+
+
+@bp.get("/enrol")
+def enrol() -> Any:
+    """A device opens `/enrol?token=…&next=/kiosk` once; the token goes into its session cookie."""
+    token = request.args.get("token", "")
+    device = device_for_token(site().store.read(), token) if token else None
+    if device is None:
+        raise NotAuthenticated(N_("This enrolment link is not valid. Ask staff for a new one."))
+    session.clear()
+    session["device_token"] = token
+    session.permanent = True
+    default = url_for("kiosk.kiosk_page") if device["kind"] == "kiosk" else url_for("display.display_page")
+    target = request.args.get("next", default)
+    return redirect(target if target.startswith("/") and not target.startswith("//") else default)
+
+
+@bp.get("/kiosk")
+def kiosk_page() -> Any:
+    device = current_device()
+    if device is None or device["kind"] != "kiosk":
+        return render_template("not_enrolled.html", lang=page_language(), rtl=page_language() in RTL), 401
+    lang = page_language()
+    config = site().config
+    return render_template(
+        "kiosk.html", lang=lang, rtl=lang in RTL, site=config.site, languages=_languages(),
+        chosen="lang" in request.args, services=_services(lang),
+        idle_seconds=config.policy["kiosk_idle_seconds"],
+        warning_seconds=config.policy["kiosk_idle_warning_seconds"],
+    )
+
+
+def _languages() -> list[dict[str, Any]]:
+    offered = site().config.site["languages"]
+    return [{"code": code, "name": LANGUAGE_NAMES[code], "rtl": code in RTL} for code in LANGUAGES
+            if code in offered]
+
+
+def _services(lang: str) -> list[dict[str, Any]]:
+    counts = site().waiting_counts()
+    fallback = site().config.site["default_language"]
+    return [
+        {"code": s.code, "prefix": s.prefix, "name": s.name(lang, fallback), "waiting": counts[s.code],
+         "kinds": list(s.kinds)}
+        for s in site().config.services.values()
+        if "walk_in" in s.kinds or "pickup" in s.kinds
+    ]
+
+
+@bp.get("/api/kiosk/services")
+@require_device("kiosk")
+def services() -> Any:
+    return jsonify({"lang": page_language(), "services": _services(page_language())})
+
+
+@bp.post("/api/kiosk/tickets")
+@require_device("kiosk")
+def issue() -> Any:
+    data = json_body()
+    service = field(data, "service", str)
+    kind = field(data, "kind", str, required=False) or "walk_in"
+    if kind not in ("walk_in", "pickup"):
+        raise InvalidInput(N_("A kiosk issues walk-in or pickup tickets only."))
+    priority = field(data, "priority", bool, required=False) or False
+    request_id = field(data, "request_id", str, required=False)
+    if request_id is not None and not 0 < len(request_id) <= MAX_REQUEST_ID:
+        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="request_id")
+    device = current_device() or {}
+    issued = site().issue_ticket(
+        service=service, kind=kind, lang=page_language(), actor=f"device:{device.get('id')}",
+        priority=priority, request_key=f"{device.get('id')}:{request_id}" if request_id else None,
+    )
+    if not issued.replayed:
+        current_app.extensions["dour.printer"].submit(issued)
+    return jsonify(ticket_json(issued)), 200 if issued.replayed else 201
+
+
+def ticket_json(issued: IssuedTicket) -> dict[str, Any]:
+    ticket = issued.ticket
+    config = site().config
+    service = config.service(ticket.service)
+    return {
+        "ticket": {**ticket.public(), "service_name": service.name(page_language(), ticket.lang)},
+        "people_ahead": issued.people_ahead,
+        "wait_minutes": issued.wait_minutes,
+        "url": f"{config.server['public_url'].rstrip('/')}/t/{ticket.id}",
+        "replayed": issued.replayed,
+    }
+
+
+@bp.get("/t/<ticket_id>")
+def visitor_ticket(ticket_id: str) -> Any:
+    """The visitor's live ticket page (the QR on the printed ticket). The id itself is the credential."""
+    issued = site().ticket_view(ticket_id)
+    lang = request.args.get("lang") or issued.ticket.lang
+    return render_template("visitor_ticket.html", lang=lang, rtl=lang in RTL, ticket=ticket_json(issued),
+                           site=site().config.site)
+
+
+@bp.get("/api/tickets/<ticket_id>")
+def ticket_status(ticket_id: str) -> Any:
+    return jsonify(ticket_json(site().ticket_view(ticket_id)))
