@@ -5,16 +5,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := chromium fonts-dejavu-core
+VENDOR_JS := node_modules/socket.io-client/dist/socket.io.min.js
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard core/translations/*/LC_MESSAGES/messages.po))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench apt venv translations extract clean
 
-demo: venv translations
+demo: apt venv translations $(VENDOR_JS)
 	$(BIN)/dour demo
 
-test: apt venv translations
+test: apt venv translations $(VENDOR_JS)
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 
@@ -22,11 +23,12 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 
-bench: venv translations
+bench: venv translations $(VENDOR_JS)
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 apt:
 	@missing=""; for pkg in $(APT_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing apt packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -39,6 +41,10 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,dev]'
 	rm -f $(VENV)/.installed-*; touch $@
+
+$(VENDOR_JS): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
 
 translations: venv $(CATALOGS)
 

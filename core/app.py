@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, send_from_directory
 from flask_babel import Babel
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +20,7 @@ from core.store import Store
 from core.web import error_response, pick_language
 
 log = logging.getLogger(__name__)
+VENDOR_DIR = Path(__file__).resolve().parent.parent / "node_modules" / "socket.io-client" / "dist"
 
 
 def _secret_key(store: Store) -> str:
@@ -70,6 +71,11 @@ def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:
     @app.get("/")
     def index() -> Any:
         return render_template("index.html", site=site.config.site)
+
+    @app.get("/static/vendor/socket.io.min.js")
+    def socketio_client() -> Any:
+        """The pinned Socket.IO browser client, installed from the npm registry by the Makefile."""
+        return send_from_directory(VENDOR_DIR, "socket.io.min.js", mimetype="text/javascript")
 
     @app.get("/api/health")
     def health() -> Any:
