@@ -99,7 +99,6 @@ def run_demo(config: SiteConfig, database: str | None, host: str | None, port: i
     print(f"  kiosk:   {base}/enrol?token={tokens['kiosk-1']}&next=/kiosk")
     print(f"  display: {base}/enrol?token={tokens['display-1']}&next=/display")
     print(f"  counter: {base}/login")
-    print(f"  devices: {base}/devices (log in as supervisor)")
     for username, password in passwords.items():
         print(f"  login:   {username} / {password}")
     serve(app, host, port)
