@@ -15,6 +15,7 @@ from core import config as site_config
 from core.bus import Bus
 from core.errors import DourError
 from core.realtime import broadcaster, make_socketio
+from core.serve import async_mode
 from core.site import Site
 from core.store import Store
 from core.web import error_response, pick_language
@@ -52,7 +53,7 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["dour.site"] = site
     Babel(app, locale_selector=pick_language)
-    socketio = make_socketio(app)
+    socketio = make_socketio(app, async_mode())
     _register_surfaces(app, site, start_devices)
     _register_errors(app)
     site.bus.subscribe(broadcaster(socketio, site))

@@ -7,11 +7,18 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from core import config as site_config
-from core import devices, users
 from core.errors import DourError
-from core.store import Store, migrate
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+# Imports of the web stack and the database stay inside the commands: `dour serve` keeps gunicorn's master
+# process small, and the worker builds the app after the fork.
+ROLES = ("agent", "supervisor")
+DEVICE_KINDS = ("kiosk", "display")
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -21,27 +28,48 @@ def _config(args: argparse.Namespace) -> site_config.SiteConfig:
 
 
 def _store(args: argparse.Namespace) -> Store:
+    from core.store import Store
+
     config = _config(args)
     return Store(args.database or str(config.server["database"]))
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def _create_app(config: site_config.SiteConfig, database: str | None):  # type: ignore[no-untyped-def]
     from core.app import create_app
+
+    return create_app(config, database)
+
+
+def _patch_for(worker: str) -> None:
+    """gevent must patch the standard library before anything imports ssl or threading."""
+    if worker == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    config = _config(args)
+    worker = str(config.server["worker"])
+    _patch_for(worker)
     from core.serve import serve
 
-    config = _config(args)
-    app = create_app(config, args.database)
-    serve(app, args.host or config.server["host"], args.port or int(config.server["port"]))
+    serve(lambda: _create_app(config, args.database), args.host or config.server["host"],
+          args.port or int(config.server["port"]), worker, int(config.server["threads"]))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    config = _config(args)
+    _patch_for(str(config.server["worker"]))
     from core.demo import run_demo
 
-    return run_demo(_config(args), args.database, args.host, args.port, seed=not args.no_seed)
+    return run_demo(config, args.database, args.host, args.port, seed=not args.no_seed)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from core.store import migrate
+
     store = _store(args)
     applied = migrate(store._writer)
     print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
@@ -60,6 +88,8 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
+    from core import users
+
     password = _password(args)
     with _store(args).write() as db:
         user_id = users.add_user(db, args.username, args.name or args.username, args.role, password)
@@ -68,6 +98,8 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_device_add(args: argparse.Namespace) -> int:
+    from core import devices
+
     config = _config(args)
     with _store(args).write() as db:
         token = devices.add_device(db, args.name, args.kind)
@@ -78,6 +110,8 @@ def cmd_device_add(args: argparse.Namespace) -> int:
 
 
 def cmd_device_list(args: argparse.Namespace) -> int:
+    from core import devices
+
     for device in devices.list_devices(_store(args).read()):
         state = "revoked" if device["revoked_at"] else "active"
         print(f"{device['id']}\t{device['name']}\t{device['kind']}\t{state}")
@@ -85,6 +119,8 @@ def cmd_device_list(args: argparse.Namespace) -> int:
 
 
 def cmd_device_revoke(args: argparse.Namespace) -> int:
+    from core import devices
+
     with _store(args).write() as db:
         done = devices.revoke_device(db, args.name)
     print(f"device {args.name} revoked" if done else f"no active device named {args.name}")
@@ -115,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = user.add_parser("add", help="create an agent or supervisor account")
     add.add_argument("username")
     add.add_argument("--name", help="display name")
-    add.add_argument("--role", choices=users.ROLES, default="agent")
+    add.add_argument("--role", choices=ROLES, default="agent")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=cmd_user_add)
 
@@ -123,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True)
     dev_add = device.add_parser("add", help="enrol a device and print its token")
     dev_add.add_argument("name")
-    dev_add.add_argument("--kind", choices=devices.DEVICE_KINDS, required=True)
+    dev_add.add_argument("--kind", choices=DEVICE_KINDS, required=True)
     dev_add.set_defaults(handler=cmd_device_add)
     device.add_parser("list", help="list enrolled devices").set_defaults(handler=cmd_device_list)
     revoke = device.add_parser("revoke", help="revoke a device's token")

@@ -88,10 +88,8 @@ def run_demo(config: SiteConfig, database: str | None, host: str | None, port: i
     store = fresh_database(path)
     passwords = create_accounts(store)
     tokens = enrol_devices(store)
+    count = seed_morning(Site(config, store), random.Random(7)) if seed else 0
     store.close()
-    app = create_app(config, path)
-    site: Site = app.extensions["dour.site"]
-    count = seed_morning(site, random.Random(7)) if seed else 0
     host = host or str(config.server["host"])
     port = port or int(config.server["port"])
     base = f"http://{host}:{port}"
@@ -101,5 +99,7 @@ def run_demo(config: SiteConfig, database: str | None, host: str | None, port: i
     print(f"  counter: {base}/login")
     for username, password in passwords.items():
         print(f"  login:   {username} / {password}")
-    serve(app, host, port)
+    print(flush=True)
+    serve(lambda: create_app(config, path), host, port, str(config.server["worker"]),
+          int(config.server["threads"]))
     return 0

@@ -13,9 +13,9 @@ from core.site import Site
 NAMESPACES = ("/display", "/counter")
 
 
-def make_socketio(app: Flask) -> SocketIO:
-    # Threading mode behind gunicorn's gthread worker: see docs/serving.md for the measurement.
-    return SocketIO(app, async_mode="threading", cors_allowed_origins=[], manage_session=False)
+def make_socketio(app: Flask, async_mode: str) -> SocketIO:
+    """`gevent` under gunicorn's gevent worker, `threading` elsewhere (gthread worker, tests)."""
+    return SocketIO(app, async_mode=async_mode, cors_allowed_origins=[], manage_session=False)
 
 
 def socketio_of(app: Flask) -> SocketIO:

@@ -1,27 +1,44 @@
-"""Production serving: gunicorn, one gthread worker (Socket.IO needs one process without a message queue).
+"""Production serving: gunicorn with one worker process (Socket.IO keeps its clients in one process).
 
-Why: docs/serving.md has the measurements that chose it.
+The worker class is `server.worker`: `gevent` (default: one greenlet per connection, so 20 displays and 40
+counter pages hold no threads) or `gthread` (`server.threads` OS threads, each websocket holds one). The app
+is built inside the worker, after the fork and after gevent's monkey-patching, so its threads, sockets and
+SQLite connections belong to the process that serves. docs/serving.md has the measurements.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-THREADS = 64
+WORKERS = ("gevent", "gthread")
+
+
+def async_mode() -> str:
+    """Flask-SocketIO's mode for the running process: gevent once gevent has patched the socket module."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
 
 
 class DourServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, app: Flask, host: str, port: int, threads: int = THREADS) -> None:
-        self.application = app
-        self.options = {
-            "bind": f"{host}:{port}",
+    def __init__(self, factory: Callable[[], Flask], bind: str, worker: str, threads: int) -> None:
+        if worker not in WORKERS:
+            raise ValueError(f"server.worker must be one of {', '.join(WORKERS)}, not {worker!r}")
+        self.factory = factory
+        self.options: dict[str, Any] = {
+            "bind": bind,
             "workers": 1,
-            "worker_class": "gthread",
+            "worker_class": worker,
             "threads": threads,
+            "worker_connections": 2000,
             "timeout": 60,
+            "graceful_timeout": 5,
             "keepalive": 30,
             "accesslog": None,
             "errorlog": "-",
@@ -33,9 +50,11 @@ class DourServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Any:
-        return self.application
+    def load(self) -> Flask:
+        return self.factory()
 
 
-def serve(app: Flask, host: str, port: int, threads: int = THREADS) -> None:
-    DourServer(app, host, port, threads).run()
+def serve(
+    factory: Callable[[], Flask], host: str, port: int, worker: str = "gevent", threads: int = 64
+) -> None:
+    DourServer(factory, f"{host}:{port}", worker, threads).run()

@@ -42,3 +42,9 @@ def test_domain_modules_import_no_flask_or_devices(path: Path) -> None:
     banned = {"flask", "flask_socketio", "flask_babel", "werkzeug", "escpos", "smartcard", "serial",
               "hardware", "kiosk", "counter", "display"}
     assert imported_modules(path) & banned == set()
+
+
+def test_cli_roles_and_kinds_match_the_domain() -> None:
+    from core import cli, devices, users
+
+    assert cli.ROLES == users.ROLES and cli.DEVICE_KINDS == devices.DEVICE_KINDS
