@@ -61,6 +61,10 @@ class Site:
         ahead = waits.people_ahead(db, ticket)
         return IssuedTicket(ticket, ahead, waits.estimate_minutes(db, self.config, ticket, ahead), replayed)
 
+    def ticket_url(self, ticket_id: str) -> str:
+        """The visitor's link to the live ticket page, as printed and shown in the QR code."""
+        return f"{str(self.config.server['public_url']).rstrip('/')}/t/{ticket_id}"
+
     def ticket_view(self, ticket_id: str) -> IssuedTicket:
         db = self.store.read()
         return self._issued(db, tickets.get(db, ticket_id))

@@ -74,7 +74,7 @@ class TicketPrinter:
             issued_at=local.strftime("%d/%m/%Y %H:%M"),
             people_ahead=issued.people_ahead,
             wait_minutes=issued.wait_minutes,
-            url=f"{config.server['public_url'].rstrip('/')}/t/{ticket.id}",
+            url=self.site.ticket_url(ticket.id),
             lines=[],
         )
 

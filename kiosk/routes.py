@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import qrcode
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
+from qrcode.image.svg import SvgPathFillImage
 
 from core.config import LANGUAGES
 from core.devices import device_for_token
 from core.errors import N_, InvalidInput, NotAuthenticated
 from core.site import IssuedTicket
+from core.tickets import Ticket
 from core.web import current_device, field, json_body, require_device, site
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
@@ -24,6 +27,12 @@ MAX_REQUEST_ID = 64
 
 def page_language() -> str:
     return str(get_locale() or site().config.site["default_language"])
+
+
+@bp.app_context_processor
+def language_context() -> dict[str, Any]:
+    """Any page (the start page too) can set `<html lang dir>` to the language Flask-Babel renders it in."""
+    return {"page_language": page_language, "rtl_languages": RTL}
 
 
 @bp.get("/enrol")
@@ -91,9 +100,11 @@ def issue() -> Any:
     request_id = field(data, "request_id", str, required=False)
     if request_id is not None and not 0 < len(request_id) <= MAX_REQUEST_ID:
         raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="request_id")
+    # An explicit `lang` the site does not offer is refused (issue_ticket checks it), never silently replaced.
+    lang = field(data, "lang", str, required=False) or page_language()
     device = current_device() or {}
     issued = site().issue_ticket(
-        service=service, kind=kind, lang=page_language(), actor=f"device:{device.get('id')}",
+        service=service, kind=kind, lang=lang, actor=f"device:{device.get('id')}",
         priority=priority, request_key=f"{device.get('id')}:{request_id}" if request_id else None,
     )
     if not issued.replayed:
@@ -109,18 +120,33 @@ def ticket_json(issued: IssuedTicket) -> dict[str, Any]:
         "ticket": {**ticket.public(), "service_name": service.name(page_language(), ticket.lang)},
         "people_ahead": issued.people_ahead,
         "wait_minutes": issued.wait_minutes,
-        "url": f"{config.server['public_url'].rstrip('/')}/t/{ticket.id}",
+        "url": ticket_url(ticket),
         "replayed": issued.replayed,
     }
+
+
+def ticket_url(ticket: Ticket) -> str:
+    return site().ticket_url(ticket.id)
 
 
 @bp.get("/t/<ticket_id>")
 def visitor_ticket(ticket_id: str) -> Any:
     """The visitor's live ticket page (the QR on the printed ticket). The id itself is the credential."""
     issued = site().ticket_view(ticket_id)
-    lang = request.args.get("lang") or issued.ticket.lang
-    return render_template("visitor_ticket.html", lang=lang, rtl=lang in RTL, ticket=ticket_json(issued),
-                           site=site().config.site)
+    lang = request.args.get("lang", "")
+    lang = lang if lang in site().config.site["languages"] else issued.ticket.lang
+    with force_locale(lang):  # the ticket's language, not the phone's, unless ?lang= says otherwise
+        return render_template("visitor_ticket.html", lang=lang, rtl=lang in RTL, ticket=ticket_json(issued),
+                               site=site().config.site)
+
+
+@bp.get("/t/<ticket_id>/qr.svg")
+def ticket_qr(ticket_id: str) -> Any:
+    """The QR code of the ticket's link, drawn on the server so the kiosk needs no JavaScript QR library."""
+    image = qrcode.make(ticket_url(site().ticket_view(ticket_id).ticket), image_factory=SvgPathFillImage,
+                        border=2)
+    headers = {"Content-Type": "image/svg+xml", "Cache-Control": "private, max-age=86400"}
+    return image.to_string(encoding="unicode"), 200, headers
 
 
 @bp.get("/api/tickets/<ticket_id>")

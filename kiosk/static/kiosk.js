@@ -1,0 +1,126 @@
+// The kiosk's visitor flow after the language choice: service → ticket, one ticket per choice, idle reset.
+// Visible text comes from the page (server-translated); this module only moves between screens.
+import { watchIdle } from "./idle.js";
+
+const settings = JSON.parse(document.getElementById("kiosk-settings").textContent);
+const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+const REQUEST_TIMEOUT_MS = 15000;
+
+// The choice being issued. A retry (or the same choice tapped again) resends the same request_id, so the
+// server returns the ticket it may already have issued instead of a second one.
+let pending = null;
+let inFlight = false;
+
+function newRequestId() {
+  // getRandomValues works on plain http:// too, where crypto.randomUUID does not exist.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function show(name) {
+  for (const screen of ["services-screen", "error-screen", "ticket-screen"]) {
+    byTestId(screen).hidden = screen !== name;
+  }
+  window.scrollTo(0, 0);
+}
+
+function setBusy(busy) {
+  inFlight = busy;
+  for (const button of byTestId("services-screen").querySelectorAll("button")) button.disabled = busy;
+  byTestId("busy").hidden = !busy;
+  byTestId("retry").disabled = busy;
+}
+
+function choose(button) {
+  if (inFlight) return;
+  const body = {
+    service: button.dataset.service,
+    kind: button.dataset.kind,
+    lang: settings.lang,
+    priority: byTestId("priority-toggle").getAttribute("aria-pressed") === "true",
+  };
+  const key = JSON.stringify(body);
+  if (!pending || pending.key !== key) pending = { key, body: { ...body, request_id: newRequestId() } };
+  issue();
+}
+
+async function postJson(url, body) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
+  try {
+    return await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+      signal: abort.signal,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function issue() {
+  if (!pending || inFlight) return;
+  setBusy(true);
+  let response;
+  let data = null;
+  try {
+    response = await postJson(settings.issueUrl, pending.body);
+    data = await response.json().catch(() => null);
+  } catch {
+    return fail(settings.strings.network, true);
+  }
+  if (response.ok && data && data.ticket) {
+    pending = null;
+    return showTicket(data);
+  }
+  if (response.status >= 500 || !data || !data.message) return fail(settings.strings.server, true);
+  pending = null; // refused: nothing was issued, a new choice gets a new id
+  const nextStep = response.status === 401 || response.status === 403 ? "" : ` ${settings.strings.nextStep}`;
+  return fail(data.message + nextStep, false);
+}
+
+function fail(message, canRetry) {
+  setBusy(false);
+  byTestId("error-message").textContent = message;
+  byTestId("retry").hidden = !canRetry;
+  show("error-screen");
+}
+
+function showTicket(data) {
+  setBusy(false);
+  byTestId("ticket-number").textContent = data.ticket.number;
+  byTestId("ticket-service").textContent = data.ticket.service_name;
+  byTestId("ticket-priority").hidden = !data.ticket.priority;
+  byTestId("people-ahead").textContent = String(data.people_ahead);
+  byTestId("wait-minutes").textContent = String(data.wait_minutes);
+  byTestId("ticket-qr").src = settings.qrUrl.replace("TICKET_ID", encodeURIComponent(data.ticket.id));
+  show("ticket-screen");
+}
+
+function togglePriority(toggle) {
+  const on = toggle.getAttribute("aria-pressed") !== "true";
+  toggle.setAttribute("aria-pressed", String(on));
+}
+
+function start() {
+  for (const button of document.querySelectorAll("[data-service]")) {
+    button.addEventListener("click", () => choose(button));
+  }
+  const toggle = byTestId("priority-toggle");
+  toggle.addEventListener("click", () => togglePriority(toggle));
+  byTestId("retry").addEventListener("click", issue);
+  byTestId("error-back").addEventListener("click", () => show("services-screen"));
+  watchIdle({
+    idleSeconds: settings.idleSeconds,
+    warningSeconds: settings.warningSeconds,
+    overlay: byTestId("idle-warning"),
+    countdown: byTestId("idle-countdown"),
+    onExpire: () => window.location.replace(settings.startUrl),
+  });
+}
+
+// A public touchscreen: no long-press menu. The start screen needs nothing else.
+document.addEventListener("contextmenu", (event) => event.preventDefault());
+if (settings.chosen) start();
