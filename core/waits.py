@@ -49,7 +49,8 @@ def estimate_minutes(db: sqlite_utils.Database, config: SiteConfig, ticket: Tick
     if ahead == 0:
         return 0
     minutes = ahead * average_service_minutes(db, config, ticket.service, ticket.day)
-    return math.ceil(minutes / counters_for(db, config, ticket.service))
+    # Rounded first: julianday() arithmetic and float products leave 4.0000001, which must not become 5.
+    return math.ceil(round(minutes / counters_for(db, config, ticket.service), 3))
 
 
 def waiting_counts(db: sqlite_utils.Database, config: SiteConfig, day: str) -> dict[str, int]:

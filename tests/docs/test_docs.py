@@ -20,7 +20,8 @@ CODE_DIRS = ("core", "kiosk", "counter", "display", "hardware", "sync")
 
 
 def code_files() -> list[Path]:
-    return [path for folder in CODE_DIRS if (ROOT / folder).is_dir() for path in (ROOT / folder).rglob("*.py")]
+    folders = [ROOT / folder for folder in CODE_DIRS if (ROOT / folder).is_dir()]
+    return [path for folder in folders for path in folder.rglob("*.py")]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,154 @@
+"""Shared fixtures: a real configuration, store, site and app on a temporary database.
+
+Only the clock is replaced (through core.clock.set_clock, the seam core provides for it); everything else is
+the real code (STYLE.md guideline 8).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from core import config as site_config
+from core import devices, journal, users
+from core.app import create_app
+from core.clock import set_clock
+from core.site import Site
+from core.store import Store
+
+PASSWORD = "correct horse battery"
+
+
+class FakeClock:
+    """A controllable clock: `set(moment)` then every reading advances by `step` (keeps arrivals ordered)."""
+
+    def __init__(self) -> None:
+        self.moment: datetime | None = None
+        self.step = timedelta(0)
+        self._lock = threading.Lock()
+
+    def set(self, moment: datetime, step: timedelta = timedelta(milliseconds=1)) -> None:
+        with self._lock:
+            self.moment, self.step = moment, step
+        set_clock(self)
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            assert self.moment is not None
+            self.moment += delta
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            assert self.moment is not None
+            moment = self.moment
+            self.moment += self.step
+            return moment
+
+
+@pytest.fixture
+def clock() -> Iterator[FakeClock]:
+    fake = FakeClock()
+    try:
+        yield fake
+    finally:
+        set_clock(None)
+
+
+@pytest.fixture
+def config() -> site_config.SiteConfig:
+    return site_config.load(env={})
+
+
+@pytest.fixture
+def store(tmp_path: Any) -> Iterator[Store]:
+    opened = Store(str(tmp_path / "site.db"))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def site(config: site_config.SiteConfig, store: Store) -> Site:
+    return Site(config, store)
+
+
+@pytest.fixture
+def make_site(tmp_path: Any) -> Iterator[Callable[..., Site]]:
+    """A site whose configuration has environment overrides: make_site(DOUR_POLICY_PRIORITY_SHARE="0")."""
+    stores: list[Store] = []
+
+    def make(**env: str) -> Site:
+        store = Store(str(tmp_path / f"site{len(stores)}.db"))
+        stores.append(store)
+        return Site(site_config.load(env=env), store)
+
+    yield make
+    for opened in stores:
+        opened.close()
+
+
+@pytest.fixture
+def add_agent() -> Callable[..., dict[str, Any]]:
+    """Create an account on a site's store and return it as the site layer sees users (id, role, ...)."""
+    def add(
+        site: Site, username: str = "agent1", role: str = "agent", password: str = PASSWORD
+    ) -> dict[str, Any]:
+        with site.store.write() as db:
+            user_id = users.add_user(db, username, username.title(), role, password)
+        user = users.get_user(site.store.read(), user_id)
+        assert user is not None
+        return user
+    return add
+
+
+@pytest.fixture
+def enrol() -> Callable[[Site, str, str], str]:
+    """Enrol a kiosk or display on a site and return its token."""
+    def add(site: Site, kind: str, name: str | None = None) -> str:
+        with site.store.write() as db:
+            return devices.add_device(db, name or f"{kind}-1", kind)
+    return add
+
+
+@pytest.fixture
+def app(config: site_config.SiteConfig, tmp_path: Any) -> Any:
+    return create_app(config, str(tmp_path / "t.db"), start_devices=False)
+
+
+@pytest.fixture
+def app_site(app: Any) -> Site:
+    return app.extensions["dour.site"]
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def kiosk_token(app_site: Site, enrol: Callable[[Site, str, str], str]) -> str:
+    return enrol(app_site, "kiosk", "kiosk-1")
+
+
+@pytest.fixture
+def display_token(app_site: Site, enrol: Callable[[Site, str, str], str]) -> str:
+    return enrol(app_site, "display", "display-1")
+
+
+@pytest.fixture
+def login() -> Callable[..., Any]:
+    def log_in(client: Any, username: str, password: str = PASSWORD) -> Any:
+        return client.post("/api/auth/login", json={"username": username, "password": password})
+    return log_in
+
+
+@pytest.fixture
+def site_state() -> Callable[[Site], tuple[int, int]]:
+    """(number of tickets, last journal seq): what "nothing changed" compares."""
+    def state(site: Site) -> tuple[int, int]:
+        db = site.store.read()
+        return db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0], journal.last_seq(db)
+    return state
