@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, session, url_for
+from babel import Locale
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 
 from core import users
+from core.clock import utc_iso
 from core.errors import N_, InvalidInput, NotAuthenticated
 from core.states import Action
 from core.web import current_user, field, json_body, require_user, site
@@ -17,9 +20,22 @@ bp = Blueprint("counter", __name__, template_folder="templates", static_folder="
 ACTIONS = {"recall": Action.RECALL, "start": Action.START, "finish": Action.FINISH, "no-show": Action.NO_SHOW}
 
 
+def page_language() -> dict[str, Any]:
+    """The agent's language (Flask-Babel's choice) and its writing direction, for the page templates."""
+    lang = str(get_locale() or site().config.site["default_language"])
+    return {"lang": lang, "rtl": Locale.parse(lang).character_order == "right-to-left"}
+
+
+def language_links() -> list[dict[str, str]]:
+    """Each site language named in itself, for the login page's language links."""
+    return [{"code": code, "name": Locale.parse(code).get_display_name(code) or code}
+            for code in site().config.site["languages"]]
+
+
 @bp.get("/login")
 def login_page() -> Any:
-    return render_template("login.html")
+    return render_template("login.html", languages=language_links(), site=site().config.site,
+                           **page_language())
 
 
 @bp.post("/api/auth/login")
@@ -58,8 +74,8 @@ def _public(user: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/counter")
 def counter_page() -> Any:
     if current_user() is None:
-        return redirect(url_for("counter.login_page"))
-    return render_template("counter.html")
+        return redirect(url_for("counter.login_page", lang=request.args.get("lang")))
+    return render_template("counter.html", site=site().config.site, **page_language())
 
 
 @bp.get("/api/counters")
@@ -104,7 +120,7 @@ def state() -> Any:
     number = _my_counter()
     current = site().current_ticket(number)
     return jsonify({
-        "counter": number, "seq": site().last_seq(),
+        "counter": number, "seq": site().last_seq(), "now": utc_iso(),
         "current": current.public() | {"recalls": current.recalls} if current else None,
         "waiting": site().waiting_list(number),
     })

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, render_template, request
+from flask_babel import force_locale, gettext
 
 from core.errors import N_, Forbidden, NotAuthenticated
 from core.web import current_device, current_user, site
 
 bp = Blueprint("display", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/display")
+
+MAX_SCREEN_LANGUAGES = 3
+# The words the screen alternates between its languages ("A-042 → Guichet 5 / شباك 5 / Counter 5").
+SCREEN_WORDS = {
+    "counter": N_("Counter"),
+    "now_calling": N_("Now calling"),
+    "last_calls": N_("Last calls"),
+    "waiting": N_("Waiting"),
+}
 
 
 def _require_screen() -> None:
@@ -33,8 +43,25 @@ def display_page() -> Any:
     except (NotAuthenticated, Forbidden):
         return render_template("not_enrolled.html", lang="fr", rtl=False), 401
     config = site().config
-    return render_template("display.html", site=config.site, services=service_names(),
-                           languages=config.site["languages"])
+    languages = screen_languages(config.site["languages"], request.args.get("languages", ""))
+    prefixes = {code: service.prefix for code, service in config.services.items()}
+    return render_template("display.html", site=config.site, services=service_names(), prefixes=prefixes,
+                           languages=languages, words=screen_words(languages))
+
+
+def screen_languages(offered: list[str], asked: str) -> list[str]:
+    """The 2-3 languages a screen alternates: `?languages=ar,fr,en` if given, else the site's first ones."""
+    chosen = [code for code in asked.split(",") if code in offered] or list(offered)
+    return list(dict.fromkeys(chosen))[:MAX_SCREEN_LANGUAGES]
+
+
+def screen_words(languages: list[str]) -> dict[str, dict[str, str]]:
+    """SCREEN_WORDS translated into each of the screen's languages."""
+    words = {}
+    for lang in languages:
+        with force_locale(lang):
+            words[lang] = {key: gettext(text) for key, text in SCREEN_WORDS.items()}
+    return words
 
 
 @bp.get("/api/display/snapshot")

@@ -33,7 +33,7 @@ def routes(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str]]:
         if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             found.add((path, method.lower()))
     return found
 

@@ -1,0 +1,50 @@
+// JSON calls to the site's API in the agent's language, and the page's alert region.
+
+const LANG = document.documentElement.lang;
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+// Reads the dictionary of translated strings the template rendered into the page.
+export function pageStrings() {
+  return JSON.parse(document.getElementById("strings").textContent);
+}
+
+// "Counter {number}" + {number: 5} → "Counter 5" (the template keeps the placeholders).
+export function format(template, values) {
+  return template.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
+}
+
+export async function api(method, path, body) {
+  const url = `${path}${path.includes("?") ? "&" : "?"}lang=${encodeURIComponent(LANG)}`;
+  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify({ ...body, lang: LANG });
+  }
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch {
+    throw new ApiError(0, pageStrings().network_error);
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, data.message || pageStrings().server_error);
+  return data;
+}
+
+export function showAlert(message) {
+  const region = document.getElementById("alert");
+  region.querySelector("[data-alert-text]").textContent = message;
+  region.hidden = false;
+}
+
+export function clearAlert() {
+  const region = document.getElementById("alert");
+  region.hidden = true;
+  region.querySelector("[data-alert-text]").textContent = "";
+}
