@@ -49,11 +49,12 @@ $(VENDOR_JS): package.json package-lock.json
 translations: venv $(CATALOGS)
 
 core/translations/%/LC_MESSAGES/messages.mo: core/translations/%/LC_MESSAGES/messages.po
-	$(BIN)/pybabel compile -q -d core/translations -l $*
+	$(BIN)/pybabel -q compile -d core/translations -l $*
 
 extract: venv
-	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -o core/translations/messages.pot .
-	$(BIN)/pybabel update -q -i core/translations/messages.pot -d core/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --sort-output --project dour -o core/translations/messages.pot \
+	  core kiosk counter display
+	$(BIN)/pybabel -q update -i core/translations/messages.pot -d core/translations
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -13,6 +13,7 @@ class DourError(Exception):
 
     status = 400
     code = "bad_request"
+    translated_params: tuple[str, ...] = ()  # params that are themselves message ids (labels), not data
 
     def __init__(self, message: str, **params: object) -> None:
         super().__init__(message % params if params else message)
@@ -39,6 +40,7 @@ class IllegalTransition(Conflict):
     """A ticket was asked to move to a state its current state does not allow."""
 
     code = "illegal_transition"
+    translated_params = ("state", "action")
 
 
 class NotAuthenticated(DourError):

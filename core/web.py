@@ -99,7 +99,8 @@ def field(data: dict[str, Any], name: str, kind: type, required: bool = True) ->
 
 
 def error_response(error: DourError) -> Any:
-    params = {key: gettext(value) if isinstance(value, str) else value for key, value in error.params.items()}
+    params = {key: gettext(value) if key in error.translated_params else value
+              for key, value in error.params.items()}
     message = gettext(error.message, **params) if params else gettext(error.message)
     return jsonify({"error": error.code, "message": message}), error.status
 
