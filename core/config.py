@@ -20,6 +20,7 @@ from core.errors import N_, InvalidInput
 
 LANGUAGES = ("ar", "fr", "en", "es", "it", "de", "nl")
 TICKET_KINDS = ("appointment", "walk_in", "pickup")
+KIND_LABELS = {"appointment": N_("appointment"), "walk_in": N_("walk-in"), "pickup": N_("pickup")}
 SECTIONS = ("site", "server", "policy", "devices")
 
 

@@ -15,10 +15,11 @@ class DourError(Exception):
     code = "bad_request"
     translated_params: tuple[str, ...] = ()  # params that are themselves message ids (labels), not data
 
-    def __init__(self, message: str, **params: object) -> None:
+    def __init__(self, message: str, translate: tuple[str, ...] = (), **params: object) -> None:
         super().__init__(message % params if params else message)
         self.message = message
         self.params = params
+        self.translated_params = translate or type(self).translated_params
 
 
 class InvalidInput(DourError):

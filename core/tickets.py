@@ -10,7 +10,7 @@ import sqlite_utils
 
 from core import journal, numbering
 from core.clock import now, utc_iso
-from core.config import TICKET_KINDS, SiteConfig
+from core.config import KIND_LABELS, TICKET_KINDS, SiteConfig
 from core.errors import N_, Conflict, InvalidInput, NotFound
 from core.states import Action, TicketState, next_state
 
@@ -107,7 +107,8 @@ def issue(
     if kind not in TICKET_KINDS:
         raise InvalidInput(N_("Unknown ticket kind: %(kind)s."), kind=kind)
     if kind not in svc.kinds:
-        raise InvalidInput(N_("This service does not take %(kind)s tickets."), kind=kind)
+        raise InvalidInput(N_("This service does not take %(kind)s tickets."), translate=("kind",),
+                           kind=KIND_LABELS[kind])
     moment = now()
     day = config.local_day(moment)
     seq_no, number = numbering.allocate(db, day, svc.prefix)
