@@ -1,0 +1,77 @@
+"""The whole floor in real Chromium: a kiosk ticket → called at the counter → shown on the display.
+
+Screenshots go to the test's output folder: `test-output/<test name>/` (or `$DOUR_TEST_OUTPUT/<test name>/`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).resolve().parents[2]
+SHOWS_NUMBER = "n => document.querySelector('[data-testid=current-number]')?.textContent.trim() === n"
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    base = Path(os.environ.get("DOUR_TEST_OUTPUT", ROOT / "test-output"))
+    folder = base / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_kiosk_ticket_is_called_at_the_counter_and_shown_on_the_display(
+    server: Any, dour: Any, browser: Any, output_dir: Path
+) -> None:
+    display = browser.new_page(viewport={"width": 1920, "height": 1080})
+    display.goto(f"{server.url}/enrol?token={server.display_token}&next=/display")
+    display.wait_for_function("document.body.dataset.lastSeq !== undefined")
+
+    kiosk = browser.new_page(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    kiosk.goto(f"{server.url}/enrol?token={server.kiosk_token}&next=/kiosk")
+    kiosk.get_by_test_id("lang-fr").tap()
+    kiosk.get_by_test_id("service-passport").tap()
+    number = kiosk.get_by_test_id("ticket-number")
+    number.wait_for()
+    ticket_number = number.inner_text().strip()
+    assert ticket_number == "A-001"
+    kiosk.screenshot(path=str(output_dir / "1-kiosk-ticket.png"))
+
+    counter = browser.new_page(viewport={"width": 1366, "height": 768})
+    counter.goto(f"{server.url}/login")
+    counter.get_by_test_id("username").fill(dour.AGENT)
+    counter.get_by_test_id("password").fill(dour.AGENT_PASSWORD)
+    counter.get_by_test_id("login-submit").click()
+    counter.get_by_test_id("counter-option-1").click()
+    counter.get_by_test_id("waiting-item").first.wait_for()
+    counter.get_by_test_id("btn-next").click()
+    counter.wait_for_function(SHOWS_NUMBER, arg=ticket_number)
+    counter.screenshot(path=str(output_dir / "2-counter-called.png"))
+
+    display.wait_for_function(SHOWS_NUMBER, arg=ticket_number)
+    assert display.get_by_test_id("current-counter").inner_text().strip() == "1"
+    recent = display.get_by_test_id("recent-calls")
+    assert ticket_number in recent.inner_text()
+    display.screenshot(path=str(output_dir / "3-display-call.png"))
