@@ -80,6 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     config = _config(args)
+    _escpos_cache(args.database or "var/demo.db")
     _patch_for(str(config.server["worker"]))
     from core.demo import run_demo
 

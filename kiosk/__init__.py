@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from core.site import Site
@@ -13,4 +15,15 @@ def init_kiosk(app: Flask, site: Site, start_devices: bool = True) -> None:
 
     app.register_blueprint(bp)
     uri = str(site.config.devices.get("printer", "")) if start_devices else ""
-    app.extensions["dour.printer"] = TicketPrinter.from_uri(uri, site)
+    app.extensions["dour.printer"] = TicketPrinter.from_uri(uri, site, translator(app))
+
+
+def translator(app: Flask) -> Callable[[str, str], str]:
+    """Translate outside a request (the printer's worker thread), in the ticket's language."""
+    from flask_babel import force_locale, gettext
+
+    def translate(lang: str, message: str) -> str:
+        with app.app_context(), force_locale(lang):
+            return str(gettext(message))
+
+    return translate
