@@ -71,15 +71,23 @@ class Site:
 
     # --- counters ----------------------------------------------------------------------------------------
     def open_counter(self, counter: int, user: dict[str, Any]) -> None:
+        """Open `counter` for `user` (closing the one they had). A supervisor may take over a counter left
+        open by another agent (a browser closed without logging out); an agent may not."""
         self.config.counter(counter)
+        events = []
         with self.store.write() as db:
             row = db.execute("SELECT user_id FROM counter_sessions WHERE counter = ?", [counter]).fetchone()
             if row and row[0] != user["id"]:
-                raise Conflict(N_("Counter %(counter)s is already open by another agent."), counter=counter)
+                if user.get("role") != "supervisor":
+                    raise Conflict(N_("Counter %(counter)s is already open by another agent."),
+                                   counter=counter)
+                db.execute("DELETE FROM counter_sessions WHERE counter = ?", [counter])
+                events.append(journal.append(db, "counter.closed", _agent(user),
+                                             {"counter": counter, "taken_over_from": f"user:{row[0]}"}))
             db.execute("DELETE FROM counter_sessions WHERE user_id = ?", [user["id"]])
             db.execute("INSERT INTO counter_sessions VALUES (?, ?, ?)", [counter, user["id"], utc_iso()])
-            event = journal.append(db, "counter.opened", _agent(user), {"counter": counter})
-        self.bus.publish([event])
+            events.append(journal.append(db, "counter.opened", _agent(user), {"counter": counter}))
+        self.bus.publish(events)
 
     def close_counter(self, counter: int, user: dict[str, Any]) -> None:
         with self.store.write() as db:

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from core import devices, users
+from core import devices, journal, users
 from core.errors import Conflict, InvalidInput
 
 PASSWORD = "correct horse battery"
@@ -110,3 +110,19 @@ def test_device_errors(store) -> None:
     with pytest.raises(InvalidInput):
         enrol(store, "printer-1", "printer")
     assert [d["name"] for d in devices.list_devices(store.read())] == ["kiosk-1"]
+
+
+def test_agent_cannot_take_a_counter_open_by_another_but_a_supervisor_can(site, add_agent) -> None:
+    first = add_agent(site, "agent1")
+    second = add_agent(site, "agent2")
+    boss = add_agent(site, "boss", role="supervisor")
+    site.open_counter(1, first)
+    before = journal.last_seq(site.store.read())
+    with pytest.raises(Conflict):
+        site.open_counter(1, second)
+    assert site.open_counters() == {1: first["id"]}
+    assert journal.last_seq(site.store.read()) == before
+    site.open_counter(1, boss)
+    assert site.open_counters() == {1: boss["id"]}
+    types = [event.type for event in journal.since(site.store.read(), before)]
+    assert types == ["counter.closed", "counter.opened"]
