@@ -5,8 +5,12 @@ This is what the surfaces (kiosk, counter, display, CLI) call. It imports no Fla
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+import sqlite_utils
 
 from core import journal, policy, tickets, waits
 from core.bus import Bus
@@ -34,6 +38,16 @@ class Site:
         self.store = store
         self.bus = bus or Bus()
 
+    @contextmanager
+    def _change(self) -> Iterator[tuple[sqlite_utils.Database, list[journal.Event]]]:
+        """One write transaction; the journal events it collects are published after the commit, still under
+        the writer lock, so screens get events in seq order (two requests can never publish crosswise)."""
+        events: list[journal.Event] = []
+        with self.store.serialized():
+            with self.store.write() as db:
+                yield db, events
+            self.bus.publish(events)
+
     def today(self) -> str:
         return self.config.local_day(now())
 
@@ -45,7 +59,7 @@ class Site:
         """Issue a ticket; the same `request_key` (a kiosk's double tap, a retry) returns the same ticket."""
         if lang not in self.config.site["languages"]:
             raise InvalidInput(N_("Unknown language: %(lang)s."), lang=lang)
-        with self.store.write() as db:
+        with self._change() as (db, events):
             existing = tickets.by_request_key(db, request_key) if request_key else None
             if existing:
                 return self._issued(db, existing, replayed=True)
@@ -53,9 +67,8 @@ class Site:
                 db, self.config, service=service, kind=kind, lang=lang, actor=actor, priority=priority,
                 request_key=request_key, slot_at=slot_at, appointment_ref=appointment_ref,
             )
-            issued = self._issued(db, ticket)
-        self.bus.publish([event])
-        return issued
+            events.append(event)
+            return self._issued(db, ticket)
 
     def _issued(self, db: Any, ticket: Ticket, replayed: bool = False) -> IssuedTicket:
         ahead = waits.people_ahead(db, ticket)
@@ -74,8 +87,7 @@ class Site:
         """Open `counter` for `user` (closing the one they had). A supervisor may take over a counter left
         open by another agent (a browser closed without logging out); an agent may not."""
         self.config.counter(counter)
-        events = []
-        with self.store.write() as db:
+        with self._change() as (db, events):
             row = db.execute("SELECT user_id FROM counter_sessions WHERE counter = ?", [counter]).fetchone()
             if row and row[0] != user["id"]:
                 if user.get("role") != "supervisor":
@@ -87,16 +99,13 @@ class Site:
             db.execute("DELETE FROM counter_sessions WHERE user_id = ?", [user["id"]])
             db.execute("INSERT INTO counter_sessions VALUES (?, ?, ?)", [counter, user["id"], utc_iso()])
             events.append(journal.append(db, "counter.opened", _agent(user), {"counter": counter}))
-        self.bus.publish(events)
 
     def close_counter(self, counter: int, user: dict[str, Any]) -> None:
-        with self.store.write() as db:
+        with self._change() as (db, events):
             cursor = db.execute("DELETE FROM counter_sessions WHERE counter = ? AND user_id = ?",
                                 [counter, user["id"]])
-            if cursor.rowcount == 0:
-                return
-            event = journal.append(db, "counter.closed", _agent(user), {"counter": counter})
-        self.bus.publish([event])
+            if cursor.rowcount:
+                events.append(journal.append(db, "counter.closed", _agent(user), {"counter": counter}))
 
     def open_counters(self) -> dict[int, int]:
         rows = self.store.read().execute("SELECT counter, user_id FROM counter_sessions").fetchall()
@@ -104,7 +113,7 @@ class Site:
 
     def call_next(self, counter: int, user: dict[str, Any]) -> Ticket | None:
         """Claim the next ticket for `counter` atomically; None when nobody waits for it."""
-        with self.store.write() as db:
+        with self._change() as (db, events):
             self._require_counter(db, counter, user)
             active = db.execute(
                 "SELECT number FROM tickets WHERE counter = ? AND state IN ('called', 'serving')", [counter]
@@ -118,17 +127,17 @@ class Site:
                 db, tickets.get(db, ticket_id), Action.CALL, actor=_agent(user),
                 changes={"counter": counter, "agent_id": user["id"], "target_counter": None},
             )
-        self.bus.publish([event])
+            events.append(event)
         return ticket
 
     def act(self, ticket_id: str, action: Action, counter: int, user: dict[str, Any]) -> Ticket:
         """Recall, start, finish or mark no-show the ticket this counter holds."""
         if action not in COUNTER_ACTIONS:
             raise InvalidInput(N_("Unknown action."))
-        with self.store.write() as db:
-            ticket = self._held_ticket(db, ticket_id, counter, user)
-            ticket, event = tickets.apply(db, ticket, action, actor=_agent(user))
-        self.bus.publish([event])
+        with self._change() as (db, events):
+            ticket, event = tickets.apply(db, self._held_ticket(db, ticket_id, counter, user), action,
+                                          actor=_agent(user))
+            events.append(event)
         return ticket
 
     def transfer(
@@ -140,7 +149,7 @@ class Site:
             raise InvalidInput(N_("Choose either a service or a counter to transfer to."))
         service = self.config.service(to_service).code if to_service else None
         target = self.config.counter(to_counter).number if to_counter is not None else None
-        with self.store.write() as db:
+        with self._change() as (db, events):
             ticket = self._held_ticket(db, ticket_id, counter, user)
             changes: dict[str, Any] = {"counter": None, "agent_id": None, "target_counter": target}
             if service:
@@ -148,13 +157,13 @@ class Site:
             extra = {"from_counter": counter, "to_service": service, "to_counter": target}
             ticket, event = tickets.apply(db, ticket, Action.TRANSFER, actor=_agent(user),
                                           changes=changes, extra=extra)
-        self.bus.publish([event])
+            events.append(event)
         return ticket
 
     def cancel(self, ticket_id: str, actor: str) -> Ticket:
-        with self.store.write() as db:
+        with self._change() as (db, events):
             ticket, event = tickets.apply(db, tickets.get(db, ticket_id), Action.CANCEL, actor=actor)
-        self.bus.publish([event])
+            events.append(event)
         return ticket
 
     def _require_counter(self, db: Any, counter: int, user: dict[str, Any]) -> None:

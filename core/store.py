@@ -42,8 +42,14 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         self._writer = connect(path)
-        self._local = threading.local()
+        self._local = os_thread_local()
         migrate(self._writer)
+
+    @contextmanager
+    def serialized(self) -> Iterator[None]:
+        """Hold the writer lock across a transaction and what must follow its commit in order."""
+        with self._lock:
+            yield
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
@@ -83,6 +89,21 @@ class Store:
 
     def close(self) -> None:
         self._writer.close()
+
+
+def os_thread_local() -> threading.local:
+    """Per OS thread storage, even under gevent: all greenlets of the hub thread share one read connection.
+
+    That is safe because a sqlite3 call never yields to the gevent loop, so no greenlet can interleave with
+    another's query; it saves a connection (and its page cache) per HTTP or websocket client.
+    """
+    try:
+        from gevent import monkey
+    except ImportError:
+        return threading.local()
+    if monkey.is_module_patched("threading"):
+        return monkey.get_original("threading", "local")()  # type: ignore[no-any-return]
+    return threading.local()
 
 
 def applied_migrations(db: sqlite_utils.Database) -> list[str]:
