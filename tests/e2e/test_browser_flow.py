@@ -1,12 +1,10 @@
 """The whole floor in real Chromium: a kiosk ticket → called at the counter → shown on the display.
 
-Screenshots go to the test's output folder: `test-output/<test name>/` (or `$DOUR_TEST_OUTPUT/<test name>/`).
+Screenshots go to the test's output folder (tests/e2e/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,32 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parents[2]
 SHOWS_NUMBER = "n => document.querySelector('[data-testid=current-number]')?.textContent.trim() === n"
-
-
-@pytest.fixture
-def output_dir(request: pytest.FixtureRequest) -> Path:
-    base = Path(os.environ.get("DOUR_TEST_OUTPUT", ROOT / "test-output"))
-    folder = base / request.node.name
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_kiosk_ticket_is_called_at_the_counter_and_shown_on_the_display(

@@ -1,0 +1,61 @@
+"""Kiosk behaviour a visitor relies on, in real Chromium: a double tap gives one ticket; an idle kiosk warns,
+then returns to its start page; Arabic pages are right to left."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def quick_idle_server(tmp_path: Path, dour: Any) -> Any:
+    srv = dour.Server(tmp_path, env={"DOUR_POLICY_KIOSK_IDLE_SECONDS": "4",
+                                     "DOUR_POLICY_KIOSK_IDLE_WARNING_SECONDS": "2"}).provision()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def kiosk_page(browser: Any, server: Any, lang: str) -> Any:
+    page = browser.new_page(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    page.goto(f"{server.url}/enrol?token={server.kiosk_token}&next=/kiosk?lang={lang}")
+    return page
+
+
+def test_double_tap_gives_one_ticket(server: Any, browser: Any, output_dir: Path) -> None:
+    page = kiosk_page(browser, server, "en")
+    page.get_by_test_id("service-cnie").dblclick()
+    page.get_by_test_id("ticket-number").wait_for()
+    assert page.get_by_test_id("ticket-number").inner_text().strip() == "B-001"
+    page.screenshot(path=str(output_dir / "kiosk-after-double-tap.png"))
+    seq = requests.get(f"{server.url}/api/health", timeout=10).json()["seq"]
+    assert seq == 1  # one ticket.issued event: the second tap issued nothing
+
+
+def test_idle_kiosk_warns_then_returns_to_the_start(quick_idle_server: Any, browser: Any,
+                                                    output_dir: Path) -> None:
+    page = kiosk_page(browser, quick_idle_server, "fr")
+    page.get_by_test_id("services-screen").wait_for()
+    warning = page.get_by_test_id("idle-warning")
+    warning.wait_for(state="visible", timeout=10_000)
+    page.screenshot(path=str(output_dir / "kiosk-idle-warning.png"))
+    page.mouse.click(5, 5)  # a touch keeps the visitor's screen
+    warning.wait_for(state="hidden", timeout=5_000)
+    assert "lang=fr" in page.url
+    page.wait_for_url(lambda url: "lang=" not in url, timeout=15_000)
+    page.get_by_test_id("start-screen").wait_for()
+
+
+def test_arabic_kiosk_is_right_to_left(server: Any, browser: Any, output_dir: Path) -> None:
+    page = kiosk_page(browser, server, "ar")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.evaluate("document.documentElement.lang") == "ar"
+    page.get_by_test_id("service-passport").tap()
+    page.get_by_test_id("ticket-number").wait_for()
+    assert "جواز السفر" in page.get_by_test_id("ticket-service").inner_text()
+    page.screenshot(path=str(output_dir / "kiosk-arabic-ticket.png"))
