@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,9 @@ def test_every_cli_command_is_documented(command: str) -> None:
 def test_readme_opens_with_the_two_commands() -> None:
     head = (ROOT / "README.md").read_text(encoding="utf-8")[:1500]
     assert "make demo" in head and "make test" in head
+
+
+def test_example_site_file_loads() -> None:
+    config = site_config.load(DOCS / "site.example.toml", env={})
+    assert config.site_id == "ma-montreal" and set(config.services) == {"passport", "civil_status", "pickup"}
+    assert config.local_day(datetime(2026, 1, 1, 3, tzinfo=UTC)) == "2025-12-31"  # 22:00 in Montréal
