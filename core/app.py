@@ -18,7 +18,7 @@ from core.realtime import broadcaster, make_socketio
 from core.serve import async_mode
 from core.site import Site
 from core.store import Store
-from core.web import error_response, pick_language
+from core.web import RTL_LANGUAGES, error_response, page_language, pick_language
 
 log = logging.getLogger(__name__)
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "node_modules" / "socket.io-client" / "dist"
@@ -68,6 +68,11 @@ def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:
     init_kiosk(app, site, start_devices)
     init_counter(app, site)
     init_display(app, site)
+
+    @app.context_processor
+    def template_language() -> dict[str, Any]:
+        """Any page can set `<html lang dir>` to the language Flask-Babel renders it in."""
+        return {"page_language": page_language, "rtl_languages": RTL_LANGUAGES}
 
     @app.get("/")
     def index() -> Any:

@@ -58,6 +58,4 @@ class ScreenNamespace(Namespace):
         emit("snapshot", self.snapshot())
 
     def base_snapshot(self) -> dict[str, Any]:
-        with self.site.store.reading():
-            seq = self.site.last_seq()
-            return {"seq": seq, "waiting": self.site.waiting_counts(), "recent": self.site.recent_calls()}
+        return self.site.screen_snapshot()

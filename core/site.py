@@ -211,6 +211,11 @@ class Site:
         )
         return list(rows)
 
+    def screen_snapshot(self) -> dict[str, Any]:
+        """What a screen shows, as of one journal seq (one read transaction, so they agree)."""
+        with self.store.reading():
+            return {"seq": self.last_seq(), "waiting": self.waiting_counts(), "recent": self.recent_calls()}
+
     def last_seq(self) -> int:
         return journal.last_seq(self.store.read())
 

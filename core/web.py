@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import current_app, g, jsonify, request, session
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from core import devices, users
 from core.errors import N_, DourError, Forbidden, InvalidInput, NotAuthenticated
@@ -103,6 +103,22 @@ def error_response(error: DourError) -> Any:
               for key, value in error.params.items()}
     message = gettext(error.message, **params) if params else gettext(error.message)
     return jsonify({"error": error.code, "message": message}), error.status
+
+
+LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English", "es": "Español", "it": "Italiano",
+                  "de": "Deutsch", "nl": "Nederlands"}
+RTL_LANGUAGES = frozenset({"ar"})
+
+
+def page_language() -> str:
+    """The language Flask-Babel renders this request in."""
+    return str(get_locale() or site().config.site["default_language"])
+
+
+def language_context(lang: str | None = None) -> dict[str, Any]:
+    """`lang` and `rtl` for a page's `<html lang dir>`."""
+    lang = lang or page_language()
+    return {"lang": lang, "rtl": lang in RTL_LANGUAGES}
 
 
 def pick_language() -> str:

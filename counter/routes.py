@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel import Locale
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 
 from core import users
 from core.clock import utc_iso
 from core.errors import N_, InvalidInput, NotAuthenticated
 from core.states import Action
-from core.web import current_user, field, json_body, require_user, site
+from core.web import LANGUAGE_NAMES, current_user, field, json_body, language_context, require_user, site
 
 bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/counter")
@@ -20,30 +18,22 @@ bp = Blueprint("counter", __name__, template_folder="templates", static_folder="
 ACTIONS = {"recall": Action.RECALL, "start": Action.START, "finish": Action.FINISH, "no-show": Action.NO_SHOW}
 
 
-def page_language() -> dict[str, Any]:
-    """The agent's language (Flask-Babel's choice) and its writing direction, for the page templates."""
-    lang = str(get_locale() or site().config.site["default_language"])
-    return {"lang": lang, "rtl": Locale.parse(lang).character_order == "right-to-left"}
-
-
 def language_links() -> list[dict[str, str]]:
     """Each site language named in itself, for the login page's language links."""
-    return [{"code": code, "name": Locale.parse(code).get_display_name(code) or code}
-            for code in site().config.site["languages"]]
+    return [{"code": code, "name": LANGUAGE_NAMES[code]} for code in site().config.site["languages"]]
 
 
 @bp.get("/login")
 def login_page() -> Any:
     return render_template("login.html", languages=language_links(), site=site().config.site,
-                           **page_language())
+                           **language_context())
 
 
 @bp.post("/api/auth/login")
 def login() -> Any:
     data = json_body()
     username, password = field(data, "username", str), field(data, "password", str)
-    with site().store.write() as db:
-        user = users.authenticate(db, username, password)
+    user = users.authenticate(site().store.read(), username, password)  # never under the writer lock
     if user is None:
         raise NotAuthenticated(N_("Wrong user name or password."))
     session.clear()
@@ -75,7 +65,7 @@ def _public(user: dict[str, Any]) -> dict[str, Any]:
 def counter_page() -> Any:
     if current_user() is None:
         return redirect(url_for("counter.login_page", lang=request.args.get("lang")))
-    return render_template("counter.html", site=site().config.site, **page_language())
+    return render_template("counter.html", site=site().config.site, **language_context())
 
 
 @bp.get("/api/counters")

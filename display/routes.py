@@ -67,6 +67,4 @@ def screen_words(languages: list[str]) -> dict[str, dict[str, str]]:
 @bp.get("/api/display/snapshot")
 def snapshot() -> Any:
     _require_screen()
-    with site().store.reading():
-        data = {"seq": site().last_seq(), "waiting": site().waiting_counts(), "recent": site().recent_calls()}
-    return jsonify({**data, "services": service_names()})
+    return jsonify({**site().screen_snapshot(), "services": service_names()})

@@ -6,7 +6,7 @@ from typing import Any
 
 import qrcode
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from qrcode.image.svg import SvgPathFillImage
 
 from core.config import LANGUAGES
@@ -14,25 +14,22 @@ from core.devices import device_for_token
 from core.errors import N_, InvalidInput, NotAuthenticated
 from core.site import IssuedTicket
 from core.tickets import Ticket
-from core.web import current_device, field, json_body, require_device, site
+from core.web import (
+    LANGUAGE_NAMES,
+    RTL_LANGUAGES,
+    current_device,
+    field,
+    json_body,
+    language_context,
+    page_language,
+    require_device,
+    site,
+)
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/kiosk")
 
-LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English", "es": "Español", "it": "Italiano",
-                  "de": "Deutsch", "nl": "Nederlands"}
-RTL = {"ar"}
 MAX_REQUEST_ID = 64
-
-
-def page_language() -> str:
-    return str(get_locale() or site().config.site["default_language"])
-
-
-@bp.app_context_processor
-def language_context() -> dict[str, Any]:
-    """Any page (the start page too) can set `<html lang dir>` to the language Flask-Babel renders it in."""
-    return {"page_language": page_language, "rtl_languages": RTL}
 
 
 @bp.get("/enrol")
@@ -54,11 +51,11 @@ def enrol() -> Any:
 def kiosk_page() -> Any:
     device = current_device()
     if device is None or device["kind"] != "kiosk":
-        return render_template("not_enrolled.html", lang=page_language(), rtl=page_language() in RTL), 401
+        return render_template("not_enrolled.html", **language_context()), 401
     lang = page_language()
     config = site().config
     return render_template(
-        "kiosk.html", lang=lang, rtl=lang in RTL, site=config.site, languages=_languages(),
+        "kiosk.html", **language_context(lang), site=config.site, languages=_languages(),
         chosen="lang" in request.args, services=_services(lang),
         idle_seconds=config.policy["kiosk_idle_seconds"],
         warning_seconds=config.policy["kiosk_idle_warning_seconds"],
@@ -67,7 +64,7 @@ def kiosk_page() -> Any:
 
 def _languages() -> list[dict[str, Any]]:
     offered = site().config.site["languages"]
-    return [{"code": code, "name": LANGUAGE_NAMES[code], "rtl": code in RTL} for code in LANGUAGES
+    return [{"code": code, "name": LANGUAGE_NAMES[code], "rtl": code in RTL_LANGUAGES} for code in LANGUAGES
             if code in offered]
 
 
@@ -136,7 +133,7 @@ def visitor_ticket(ticket_id: str) -> Any:
     lang = request.args.get("lang", "")
     lang = lang if lang in site().config.site["languages"] else issued.ticket.lang
     with force_locale(lang):  # the ticket's language, not the phone's, unless ?lang= says otherwise
-        return render_template("visitor_ticket.html", lang=lang, rtl=lang in RTL, ticket=ticket_json(issued),
+        return render_template("visitor_ticket.html", **language_context(lang), ticket=ticket_json(issued),
                                site=site().config.site)
 
 
