@@ -199,6 +199,24 @@ def agent_session(server: Server, counter: int = 1, username: str = AGENT,
     return http
 
 
+def open_counter_page(page: Any, server: Server, counter: int = 1) -> Any:
+    """A Playwright page logged in as the agent, with `counter` open and its waiting list shown."""
+    page.goto(f"{server.url}/login")
+    page.get_by_test_id("username").fill(AGENT)
+    page.get_by_test_id("password").fill(AGENT_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id(f"counter-option-{counter}").click()
+    page.get_by_test_id("waiting-item").first.wait_for()
+    return page
+
+
+def open_display_page(page: Any, server: Server) -> Any:
+    """A Playwright page enrolled as the display, once its live connection has applied a seq."""
+    page.goto(f"{server.url}/enrol?token={server.display_token}&next=/display")
+    page.wait_for_function("document.body.dataset.lastSeq !== undefined")
+    return page
+
+
 def kiosk_session(server: Server) -> requests.Session:
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {server.kiosk_token}"

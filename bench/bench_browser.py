@@ -78,16 +78,8 @@ def measure(server: h.Server) -> tuple[list[float], list[float]]:
     display_ms: list[float] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        display = browser.new_page()
-        display.goto(f"{server.url}/enrol?token={server.display_token}&next=/display")
-        display.wait_for_function("document.body.dataset.lastSeq !== undefined")
-        counter = browser.new_page()
-        counter.goto(f"{server.url}/login")
-        counter.get_by_test_id("username").fill(h.AGENT)
-        counter.get_by_test_id("password").fill(h.AGENT_PASSWORD)
-        counter.get_by_test_id("login-submit").click()
-        counter.get_by_test_id("counter-option-1").click()
-        counter.get_by_test_id("waiting-item").first.wait_for()
+        display = h.open_display_page(browser.new_page(), server)
+        counter = h.open_counter_page(browser.new_page(), server)
         began = time.monotonic()
         for index in range(CALLS):
             if time.monotonic() - began > DEADLINE_S:

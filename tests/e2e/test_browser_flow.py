@@ -18,9 +18,7 @@ SHOWS_NUMBER = "n => document.querySelector('[data-testid=current-number]')?.tex
 def test_kiosk_ticket_is_called_at_the_counter_and_shown_on_the_display(
     server: Any, dour: Any, browser: Any, output_dir: Path
 ) -> None:
-    display = browser.new_page(viewport={"width": 1920, "height": 1080})
-    display.goto(f"{server.url}/enrol?token={server.display_token}&next=/display")
-    display.wait_for_function("document.body.dataset.lastSeq !== undefined")
+    display = dour.open_display_page(browser.new_page(viewport={"width": 1920, "height": 1080}), server)
 
     kiosk = browser.new_page(viewport={"width": 1080, "height": 1920}, has_touch=True)
     kiosk.goto(f"{server.url}/enrol?token={server.kiosk_token}&next=/kiosk")
@@ -32,13 +30,7 @@ def test_kiosk_ticket_is_called_at_the_counter_and_shown_on_the_display(
     assert ticket_number == "A-001"
     kiosk.screenshot(path=str(output_dir / "1-kiosk-ticket.png"))
 
-    counter = browser.new_page(viewport={"width": 1366, "height": 768})
-    counter.goto(f"{server.url}/login")
-    counter.get_by_test_id("username").fill(dour.AGENT)
-    counter.get_by_test_id("password").fill(dour.AGENT_PASSWORD)
-    counter.get_by_test_id("login-submit").click()
-    counter.get_by_test_id("counter-option-1").click()
-    counter.get_by_test_id("waiting-item").first.wait_for()
+    counter = dour.open_counter_page(browser.new_page(viewport={"width": 1366, "height": 768}), server)
     counter.get_by_test_id("btn-next").click()
     counter.wait_for_function(SHOWS_NUMBER, arg=ticket_number)
     counter.screenshot(path=str(output_dir / "2-counter-called.png"))
