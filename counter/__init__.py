@@ -9,8 +9,10 @@ from core.site import Site
 
 
 def init_counter(app: Flask, site: Site) -> None:
+    from core.throttle import LoginThrottle
     from counter.routes import bp
     from counter.socket import CounterNamespace
 
     app.register_blueprint(bp)
+    app.extensions["dour.login_throttle"] = LoginThrottle()
     socketio_of(app).on_namespace(CounterNamespace("/counter", site))

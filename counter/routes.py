@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 
 from core import users
 from core.clock import utc_iso
 from core.errors import N_, InvalidInput, NotAuthenticated
 from core.states import Action
+from core.throttle import LoginThrottle
 from core.web import LANGUAGE_NAMES, current_user, field, json_body, language_context, require_user, site
 
 bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
@@ -33,9 +34,13 @@ def login_page() -> Any:
 def login() -> Any:
     data = json_body()
     username, password = field(data, "username", str), field(data, "password", str)
+    throttle: LoginThrottle = current_app.extensions["dour.login_throttle"]
+    throttle.check(username)
     user = users.authenticate(site().store.read(), username, password)  # never under the writer lock
     if user is None:
+        throttle.failed(username)
         raise NotAuthenticated(N_("Wrong user name or password."))
+    throttle.succeeded(username)
     session.clear()
     session["user_id"] = user["id"]
     return jsonify({"user": _public(user)})

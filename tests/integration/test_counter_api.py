@@ -71,3 +71,16 @@ def test_nobody_waiting_gives_no_ticket(client, app_site, desk) -> None:
     response = client.post("/api/counter/next")
     assert response.status_code == 200 and response.get_json() == {"ticket": None}
     assert app_site.last_seq() == seq
+
+
+def test_password_guessing_is_throttled(app, app_site, add_agent) -> None:
+    add_agent(app_site, "guarded", password="guarded-password-1")
+    client = app.test_client()
+    for _ in range(5):
+        answer = client.post("/api/auth/login", json={"username": "guarded", "password": "wrong-guess-123"})
+        assert answer.status_code == 401
+    right = {"username": "guarded", "password": "guarded-password-1"}
+    answer = client.post("/api/auth/login?lang=fr", json=right)
+    assert answer.status_code == 429
+    assert "tentatives" in answer.get_json()["message"]
+    assert client.get("/api/auth/me").status_code == 401  # no session was opened
