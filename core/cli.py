@@ -73,8 +73,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _patch_for(worker)
     from core.serve import serve
 
-    serve(lambda: _create_app(config, args.database), args.host or config.server["host"],
-          args.port or int(config.server["port"]), worker, int(config.server["threads"]))
+    config.listen_on(args.host, args.port)
+    serve(lambda: _create_app(config, args.database), str(config.server["host"]), int(config.server["port"]),
+          worker, int(config.server["threads"]))
     return 0
 
 
@@ -84,7 +85,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _patch_for(str(config.server["worker"]))
     from core.demo import run_demo
 
-    return run_demo(config, args.database, args.host, args.port, seed=not args.no_seed)
+    config.listen_on(args.host, args.port)
+    return run_demo(config, args.database, seed=not args.no_seed)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -123,7 +125,7 @@ def cmd_device_add(args: argparse.Namespace) -> int:
     config = _config(args)
     with _store(args).write() as db:
         token = devices.add_device(db, args.name, args.kind)
-    base = str(config.server["public_url"]).rstrip("/")
+    base = config.public_url
     print(f"device {args.name} ({args.kind}) enrolled; token shown once:\n{token}")
     print(f"enrolment URL: {base}/enrol?token={token}")
     return 0

@@ -57,6 +57,19 @@ class SiteConfig:
         return str(self.site["id"])
 
     @property
+    def public_url(self) -> str:
+        """Base of visitors' links and enrolment URLs: `server.public_url`, else this server's own address."""
+        configured = str(self.server.get("public_url") or "").rstrip("/")
+        return configured or f"http://{self.server['host']}:{self.server['port']}"
+
+    def listen_on(self, host: str | None, port: int | None) -> None:
+        """Apply `--host`/`--port` from the command line (before the app is built)."""
+        if host:
+            self.server["host"] = host
+        if port:
+            self.server["port"] = port
+
+    @property
     def tz(self) -> tzinfo:
         return ZoneInfo(self.site["timezone"])
 

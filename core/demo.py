@@ -79,8 +79,7 @@ def _serve_some(site: Site, served: list[Ticket]) -> None:
                 tickets.apply(db, tickets.get(db, ticket.id), action, actor="demo", changes=changes)
 
 
-def run_demo(config: SiteConfig, database: str | None, host: str | None, port: int | None,
-             seed: bool = True) -> int:
+def run_demo(config: SiteConfig, database: str | None, seed: bool = True) -> int:
     from core.app import create_app
     from core.serve import serve
 
@@ -90,8 +89,7 @@ def run_demo(config: SiteConfig, database: str | None, host: str | None, port: i
     tokens = enrol_devices(store)
     count = seed_morning(Site(config, store), random.Random(7)) if seed else 0
     store.close()
-    host = host or str(config.server["host"])
-    port = port or int(config.server["port"])
+    host, port = str(config.server["host"]), int(config.server["port"])
     base = f"http://{host}:{port}"
     print(f"Dour demo: {config.site['name']} ({count} tickets seeded)")
     print(f"  kiosk:   {base}/enrol?token={tokens['kiosk-1']}&next=/kiosk")

@@ -76,7 +76,7 @@ class Site:
 
     def ticket_url(self, ticket_id: str) -> str:
         """The visitor's link to the live ticket page, as printed and shown in the QR code."""
-        return f"{str(self.config.server['public_url']).rstrip('/')}/t/{ticket_id}"
+        return f"{self.config.public_url}/t/{ticket_id}"
 
     def ticket_view(self, ticket_id: str) -> IssuedTicket:
         db = self.store.read()

@@ -145,3 +145,13 @@ def test_lookups_of_unknown_service_or_counter(config) -> None:
         config.counter(99)
     with pytest.raises(InvalidInput):
         config.counter("x")
+
+
+def test_public_url_defaults_to_the_servers_own_address_and_follows_the_command_line() -> None:
+    config = site_config.load(env={})
+    assert config.public_url == "http://127.0.0.1:8080"
+    config.listen_on("127.0.0.1", 9123)
+    assert config.public_url == "http://127.0.0.1:9123"
+    configured = site_config.load(env={"DOUR_SERVER_PUBLIC_URL": "https://dour.example/"})
+    configured.listen_on(None, 9123)
+    assert configured.public_url == "https://dour.example"
