@@ -243,16 +243,23 @@ class Display:
         self.events: list[dict[str, Any]] = []
         self.arrivals: list[float] = []  # time.monotonic() at which each event arrived
         self.snapshots: list[dict[str, Any]] = []
+        self.synced: list[int] = []  # the seq of each `synced` (end of a catch-up)
         self._cond = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("event", self._on_event, namespace="/display")
         self.sio.on("snapshot", self._on_snapshot, namespace="/display")
+        self.sio.on("synced", self._on_synced, namespace="/display")
 
     def _on_event(self, payload: dict[str, Any]) -> None:
         arrived = time.monotonic()
         with self._cond:
             self.events.append(payload)
             self.arrivals.append(arrived)
+            self._cond.notify_all()
+
+    def _on_synced(self, payload: dict[str, Any]) -> None:
+        with self._cond:
+            self.synced.append(int(payload["seq"]))
             self._cond.notify_all()
 
     def _on_snapshot(self, payload: dict[str, Any]) -> None:
@@ -291,8 +298,8 @@ class Display:
         return self.wait_until(lambda: self._seen(seq), timeout)
 
     def _seen(self, seq: int) -> bool:
-        return any(int(e["seq"]) >= seq for e in self.events) or any(int(s["seq"]) >= seq
-                                                                      for s in self.snapshots)
+        seqs = [int(e["seq"]) for e in self.events] + [int(s["seq"]) for s in self.snapshots] + self.synced
+        return any(seen >= seq for seen in seqs)
 
     def close(self) -> None:
         try:

@@ -2,6 +2,7 @@
 
 A screen connects with `auth = {"token": ..., "last_seq": n}` (or its session cookie). If it missed at most
 `policy.replay_limit` events it gets them again, in order, flagged `replay`; otherwise a fresh `snapshot`.
+Either way a `synced {seq}` closes the catch-up.
 Clients ignore any event whose seq they already have, so a race between catch-up and live events is harmless.
 """
 
@@ -47,6 +48,8 @@ class ScreenNamespace(Namespace):
         self.catch_up((data or {}).get("last_seq") if isinstance(data, dict) else None)
 
     def catch_up(self, last_seq: object) -> None:
+        """Replay what the client missed (or send a snapshot), then `synced` with the seq it now has, so
+        that a client that missed nothing also knows it is up to date."""
         limit = int(self.site.config.policy["replay_limit"])
         if isinstance(last_seq, int) and not isinstance(last_seq, bool) and last_seq >= 0:
             missed = self.site.events_since(last_seq, limit + 1)
@@ -54,8 +57,11 @@ class ScreenNamespace(Namespace):
                 waiting = self.site.waiting_counts()
                 for event in missed:
                     emit("event", {**event.to_dict(), "waiting": waiting, "replay": True})
+                emit("synced", {"seq": missed[-1].seq if missed else last_seq})
                 return
-        emit("snapshot", self.snapshot())
+        snapshot = self.snapshot()
+        emit("snapshot", snapshot)
+        emit("synced", {"seq": snapshot["seq"]})
 
     def base_snapshot(self) -> dict[str, Any]:
         return self.site.screen_snapshot()

@@ -40,7 +40,8 @@ def test_display_catches_up_in_order_flagged_replay(app, client, kiosk_token, di
     socket = connect(app, client, auth={"token": display_token, "last_seq": 0})
     assert socket.is_connected("/display")
     messages = received(socket)
-    assert [name for name, _ in messages] == ["event"] * 3
+    assert [name for name, _ in messages] == ["event"] * 3 + ["synced"]
+    assert messages.pop() == ("synced", {"seq": app_site.last_seq()})
     assert [data["number"] for _, data in messages] == numbers
     assert [data["seq"] for _, data in messages] == sorted(data["seq"] for _, data in messages)
     assert all(data["replay"] is True and data["type"] == "ticket.issued" for _, data in messages)
@@ -52,27 +53,27 @@ def test_display_up_to_date_gets_nothing_again(app, client, kiosk_token, display
     issue(client, kiosk_token)
     socket = connect(app, client, auth={"token": display_token, "last_seq": app_site.last_seq()})
     assert socket.is_connected("/display")
-    assert received(socket) == []
+    assert received(socket) == [("synced", {"seq": app_site.last_seq()})]
 
 
 def test_display_resume_asks_again_for_what_it_missed(app, client, kiosk_token, display_token, app_site):
     issue(client, kiosk_token)
     seen = app_site.last_seq()
     socket = connect(app, client, auth={"token": display_token, "last_seq": seen})
-    assert received(socket) == []
+    assert received(socket) == [("synced", {"seq": seen})]
     later = issue(client, kiosk_token)
     (name, live), = received(socket)
     assert (name, live["number"], "replay" in live) == ("event", later["number"], False)
     socket.emit("resume", {"last_seq": seen}, namespace="/display")
-    assert [(name, data["seq"], data["replay"]) for name, data in received(socket)] == [
-        ("event", live["seq"], True)]
+    assert [(name, data["seq"], data.get("replay")) for name, data in received(socket)] == [
+        ("event", live["seq"], True), ("synced", live["seq"], None)]
 
 
 def test_live_call_reaches_the_display(app, client, kiosk_token, display_token, app_site, agent_desk) -> None:
     ticket = issue(client, kiosk_token)
     issue(client, kiosk_token, "cnie")
     socket = connect(app, client, auth={"token": display_token, "last_seq": app_site.last_seq()})
-    assert received(socket) == []
+    assert [name for name, _ in received(socket)] == ["synced"]
     called = agent_desk.post("/api/counter/next").get_json()["ticket"]
     assert called["id"] == ticket["id"]
     messages = received(socket)
@@ -96,20 +97,22 @@ def test_far_behind_gets_a_snapshot(tmp_path, enrol, add_agent) -> None:
         issue(client, kiosk)
     socket = connect(app, client, auth={"token": display, "last_seq": 0})
     messages = received(socket)
-    assert [name for name, _ in messages] == ["snapshot"]
+    assert [name for name, _ in messages] == ["snapshot", "synced"]
     snapshot = messages[0][1]
+    assert messages[1][1] == {"seq": 5}
     assert snapshot["seq"] == site.last_seq() == 5
     assert snapshot["waiting"]["passport"] == 5
     # Exactly at the limit, it is a replay again.
     again = connect(app, client, auth={"token": display, "last_seq": 2})
-    assert [(name, data["seq"]) for name, data in received(again)] == [("event", n) for n in (3, 4, 5)]
+    assert [(name, data["seq"]) for name, data in received(again)] == [
+        ("event", 3), ("event", 4), ("event", 5), ("synced", 5)]
 
 
 @pytest.mark.parametrize("last_seq", [None, "3", -1, True, 10_000])
 def test_unusable_last_seq_gets_a_snapshot(app, client, kiosk_token, display_token, last_seq) -> None:
     issue(client, kiosk_token)
     socket = connect(app, client, auth={"token": display_token, "last_seq": last_seq})
-    assert [name for name, _ in received(socket)] == ["snapshot"]
+    assert [name for name, _ in received(socket)] == ["snapshot", "synced"]
 
 
 def test_display_without_token_is_refused(app, client) -> None:
@@ -141,8 +144,8 @@ def test_counter_namespace_requires_login(app, client, app_site, display_token, 
     assert not connect(app, client, "/counter", auth={"token": display_token}).is_connected("/counter")
     socket = connect(app, agent_desk, "/counter")
     assert socket.is_connected("/counter")
-    (name, snapshot), = received(socket, "/counter")
-    assert name == "snapshot"
+    (name, snapshot), (synced, _) = received(socket, "/counter")
+    assert (name, synced) == ("snapshot", "synced")
     assert snapshot["open_counters"] == {"1": app_site.open_counters()[1]}
     issue(client, kiosk_token)
     (name, event), = received(socket, "/counter")

@@ -167,7 +167,8 @@ def _numbers_are_unique(database: str) -> None:
 def _display_resyncs(displays, last_seen: int, now: int) -> None:
     assert last_seen <= now, "a screen was shown an event the database does not have"
     again = displays(last_seq=last_seen)
-    assert again.wait_seq(now), "the reconnecting screen did not catch up"
+    assert again.wait_until(lambda: bool(again.synced)), "the reconnecting screen did not catch up"
+    assert again.synced == [now]
     if again.snapshots:
         assert again.snapshots[-1]["seq"] == now
     else:
