@@ -139,6 +139,15 @@ def act(ticket_id: str, action: str) -> Any:
     return jsonify({"ticket": ticket.public()})
 
 
+@bp.post("/api/tickets/<ticket_id>/cancel")
+@require_user("supervisor")
+def cancel(ticket_id: str) -> Any:
+    """A supervisor cancels a ticket that is waiting, called or being served (the visitor left)."""
+    user = current_user() or {}
+    ticket = site().cancel(ticket_id, f"user:{user.get('id')}")
+    return jsonify({"ticket": ticket.public()})
+
+
 def _transfer(ticket_id: str) -> Any:
     data = json_body()
     ticket = site().transfer(

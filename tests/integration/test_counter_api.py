@@ -84,3 +84,19 @@ def test_password_guessing_is_throttled(app, app_site, add_agent) -> None:
     assert answer.status_code == 429
     assert "tentatives" in answer.get_json()["message"]
     assert client.get("/api/auth/me").status_code == 401  # no session was opened
+
+
+def test_only_a_supervisor_cancels_a_ticket_and_it_is_journaled(app, app_site, add_agent, login) -> None:
+    ticket = app_site.issue_ticket(service="passport", kind="walk_in", lang="fr", actor="test").ticket
+    add_agent(app_site, "plain")
+    boss = add_agent(app_site, "boss", role="supervisor")
+    agent_client, boss_client = app.test_client(), app.test_client()
+    login(agent_client, "plain")
+    login(boss_client, "boss")
+    assert agent_client.post(f"/api/tickets/{ticket.id}/cancel").status_code == 403
+    assert app_site.ticket_view(ticket.id).ticket.state == "waiting"
+    answer = boss_client.post(f"/api/tickets/{ticket.id}/cancel")
+    assert answer.status_code == 200 and answer.get_json()["ticket"]["state"] == "cancelled"
+    last = journal.since(app_site.store.read(), 0)[-1]
+    assert (last.type, last.actor) == ("ticket.cancelled", f"user:{boss['id']}")
+    assert boss_client.post(f"/api/tickets/{ticket.id}/cancel").status_code == 409
