@@ -95,6 +95,7 @@ def run_demo(config: SiteConfig, database: str | None, seed: bool = True) -> int
     print(f"  kiosk:   {base}/enrol?token={tokens['kiosk-1']}&next=/kiosk")
     print(f"  display: {base}/enrol?token={tokens['display-1']}&next=/display")
     print(f"  counter: {base}/login")
+    print(f"  supervision: {base}/supervisor (log in as supervisor)")
     for username, password in passwords.items():
         print(f"  login:   {username} / {password}")
     print(flush=True)

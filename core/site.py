@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core import journal, policy, tickets, waits
+from core import journal, policy, reports, tickets, waits
 from core.bus import Bus
 from core.clock import now, utc_iso
 from core.config import SiteConfig
@@ -215,6 +215,15 @@ class Site:
         """What a screen shows, as of one journal seq (one read transaction, so they agree)."""
         with self.store.reading():
             return {"seq": self.last_seq(), "waiting": self.waiting_counts(), "recent": self.recent_calls()}
+
+    def overview(self) -> dict[str, Any]:
+        """The supervisor's view of today, as of one journal seq."""
+        with self.store.reading() as db:
+            return {
+                "seq": self.last_seq(), "day": self.today(),
+                "services": reports.service_overview(db, self.config, self.today(), now()),
+                "counters": reports.counter_overview(db, self.config),
+            }
 
     def last_seq(self) -> int:
         return journal.last_seq(self.store.read())

@@ -12,7 +12,9 @@ def init_counter(app: Flask, site: Site) -> None:
     from core.throttle import LoginThrottle
     from counter.routes import bp
     from counter.socket import CounterNamespace
+    from counter.supervisor import bp as supervisor_bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(supervisor_bp)
     app.extensions["dour.login_throttle"] = LoginThrottle()
     socketio_of(app).on_namespace(CounterNamespace("/counter", site))
