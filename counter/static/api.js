@@ -14,6 +14,11 @@ export function pageStrings() {
   return JSON.parse(document.getElementById("strings").textContent);
 }
 
+// The API helper's own sentences, rendered once by the staff pages' layout.
+function apiStrings() {
+  return JSON.parse(document.getElementById("api-strings").textContent);
+}
+
 // "Counter {number}" + {number: 5} → "Counter 5" (the template keeps the placeholders).
 export function format(template, values) {
   return template.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
@@ -30,10 +35,10 @@ export async function api(method, path, body) {
   try {
     response = await fetch(url, options);
   } catch {
-    throw new ApiError(0, pageStrings().network_error);
+    throw new ApiError(0, apiStrings().network_error);
   }
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, data.message || pageStrings().server_error);
+  if (!response.ok) throw new ApiError(response.status, data.message || apiStrings().server_error);
   return data;
 }
 
