@@ -4,7 +4,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := chromium fonts-dejavu-core
+# libpcsclite-dev builds pyscard; pcscd and vsmartcard-vpcd give the tests a virtual smart-card reader.
+APT_PACKAGES := chromium fonts-dejavu-core libpcsclite-dev pcscd vsmartcard-vpcd
 VENDOR_JS := node_modules/socket.io-client/dist/socket.io.min.js
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard core/translations/*/LC_MESSAGES/messages.po))

@@ -84,7 +84,35 @@ def m002_people(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def m003_device_health_prints(db: sqlite_utils.Database) -> None:
+    for sql in (
+        """CREATE TABLE device_health (
+            device TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            since TEXT NOT NULL,
+            checked_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY,
+            ticket_id TEXT NOT NULL REFERENCES tickets(id),
+            printer TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            finished_at TEXT
+        )""",
+        "CREATE INDEX print_jobs_ticket ON print_jobs (ticket_id)",
+        "CREATE INDEX print_jobs_state ON print_jobs (state)",
+    ):
+        db.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     ("001_tickets_numbers_journal", m001_tickets),
     ("002_users_devices_sessions", m002_people),
+    ("003_device_health_print_jobs", m003_device_health_prints),
 ]

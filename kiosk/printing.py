@@ -6,17 +6,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
 from typing import Any
 
-from core.clock import now
 from core.site import IssuedTicket, Site
 from hardware.errors import HardwareError
 from hardware.printer import Printer, TicketPrint, open_printer
+from kiosk.ticket_layout import Translate, layout_ticket
 
 log = logging.getLogger(__name__)
-Translate = Callable[[str, str], str]  # (language, message id) -> sentence
-RASTER_ONLY = {"ar"}
 
 
 class TicketPrinter:
@@ -67,29 +64,8 @@ class TicketPrinter:
             self.results.append((issued.ticket.number, type(error).__name__))
         del self.results[:-50]
 
-    def print_language(self, lang: str) -> str:
-        """The printer's code page cannot shape Arabic: until Arabic lines are printed as raster images,
-        an Arabic ticket is printed in the site's default language (screen and phone page stay Arabic)."""
-        return str(self.site.config.site["default_language"]) if lang in RASTER_ONLY else lang
-
     def render(self, issued: IssuedTicket) -> TicketPrint:
-        config = self.site.config
-        ticket = issued.ticket
-        lang = self.print_language(ticket.lang)
-        service = config.service(ticket.service)
-        local = now().astimezone(config.tz)
-        return TicketPrint(
-            site_name=str(config.site["name"]),
-            number=ticket.number,
-            service=service.name(lang),
-            issued_at=local.strftime("%d/%m/%Y %H:%M"),
-            people_ahead=issued.people_ahead,
-            wait_minutes=issued.wait_minutes,
-            url=self.site.ticket_url(ticket.id),
-            lines=[],
-            ahead_label=self.translate(lang, "People ahead of you"),
-            wait_label=self.translate(lang, "Estimated wait"),
-        )
+        return layout_ticket(self.site, issued, self.translate)
 
     def close(self) -> None:
         if self.printer is not None:
