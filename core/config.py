@@ -83,6 +83,13 @@ class SiteConfig:
         except KeyError:
             raise InvalidInput(N_("Unknown service: %(code)s."), code=code) from None
 
+    def device_uri(self, kind: str, owner: str | int | None = None) -> str:
+        """The URI of a kiosk's `printer`/`scanner` or a counter's `card_reader`: the owner's own entry in
+        `devices.kiosks."<kiosk name>"` or `devices.counters."<number>"`, else the site-wide default."""
+        table = "counters" if kind == "card_reader" else "kiosks"
+        own = self.devices.get(table, {}).get(str(owner), {}) if owner is not None else {}
+        return str(own.get(kind, self.devices.get(kind, "")) or "")
+
     def counter(self, number: int) -> Counter:
         try:
             return self.counters[int(number)]
