@@ -26,6 +26,7 @@ EVENT_TYPES: dict[str, str] = {
     "ticket.cancelled": "The ticket was cancelled.",
     "counter.opened": "An agent opened a counter.",
     "counter.closed": "An agent closed a counter.",
+    "device.health": "A device's health changed (ok, degraded, offline, unknown), with the reason.",
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core import journal, policy, reports, tickets, waits
+from core import device_health, journal, policy, reports, tickets, waits
 from core.bus import Bus
 from core.clock import now, utc_iso
 from core.config import SiteConfig
@@ -73,6 +73,24 @@ class Site:
     def _issued(self, db: Any, ticket: Ticket, replayed: bool = False) -> IssuedTicket:
         ahead = waits.people_ahead(db, ticket)
         return IssuedTicket(ticket, ahead, waits.estimate_minutes(db, self.config, ticket, ahead), replayed)
+
+    # --- devices -----------------------------------------------------------------------------------------
+    def report_device_health(
+        self, device: str, kind: str, state: str, reason: str = "", detail: str = ""
+    ) -> bool:
+        """Record what a device says about itself; True when that was a change (journaled and published)."""
+        with self.store.reading() as db:
+            if not device_health.changed(db, device, state, reason):
+                return False
+        with self._change() as (db, events):
+            event = device_health.record(db, device=device, kind=kind, state=state, reason=reason,
+                                         detail=detail, actor=f"device:{device}")
+            events.extend([event] if event else [])
+            return event is not None
+
+    def device_states(self) -> list[device_health.DeviceHealth]:
+        with self.store.reading() as db:
+            return device_health.all_devices(db)
 
     def ticket_url(self, ticket_id: str) -> str:
         """The visitor's link to the live ticket page, as printed and shown in the QR code."""
