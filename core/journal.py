@@ -24,6 +24,7 @@ EVENT_TYPES: dict[str, str] = {
     "ticket.no_show": "The visitor did not come after the call.",
     "ticket.transferred": "The ticket went back to waiting, for another service or counter.",
     "ticket.cancelled": "The ticket was cancelled.",
+    "ticket.print_failed": "A ticket could not be printed (paper out, cover open, offline, silent).",
     "counter.opened": "An agent opened a counter.",
     "counter.closed": "An agent closed a counter.",
     "device.health": "A device's health changed (ok, degraded, offline, unknown), with the reason.",

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core import device_health, journal, policy, reports, tickets, waits
+from core import device_health, journal, policy, print_jobs, reports, tickets, waits
 from core.bus import Bus
 from core.clock import now, utc_iso
 from core.config import SiteConfig
@@ -91,6 +91,23 @@ class Site:
     def device_states(self) -> list[device_health.DeviceHealth]:
         with self.store.reading() as db:
             return device_health.all_devices(db)
+
+    def record_print(
+        self, ticket_id: str, *, printer: str, state: str, reason: str = "", actor: str, started_at: str
+    ) -> None:
+        """Keep a print job's outcome; a failure is journaled and published for the staff's reprint list."""
+        with self._change() as (db, events):
+            event = print_jobs.record(db, tickets.get(db, ticket_id), printer=printer, state=state,
+                                      reason=reason, actor=actor, started_at=started_at)
+            events.extend([event] if event else [])
+
+    def last_printer(self, ticket_id: str) -> str | None:
+        with self.store.reading() as db:
+            return print_jobs.last_printer(db, ticket_id)
+
+    def print_problems(self) -> list[print_jobs.PrintProblem]:
+        with self.store.reading() as db:
+            return print_jobs.problems(db, self.today())
 
     def ticket_url(self, ticket_id: str) -> str:
         """The visitor's link to the live ticket page, as printed and shown in the QR code."""

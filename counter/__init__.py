@@ -10,11 +10,13 @@ from core.site import Site
 
 def init_counter(app: Flask, site: Site) -> None:
     from core.throttle import LoginThrottle
+    from counter.devices import bp as devices_bp
     from counter.routes import bp
     from counter.socket import CounterNamespace
     from counter.supervisor import bp as supervisor_bp
 
     app.register_blueprint(bp)
     app.register_blueprint(supervisor_bp)
+    app.register_blueprint(devices_bp)
     app.extensions["dour.login_throttle"] = LoginThrottle()
     socketio_of(app).on_namespace(CounterNamespace("/counter", site))

@@ -6,16 +6,27 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from core.devices import list_devices
 from core.site import Site
 
 
 def init_kiosk(app: Flask, site: Site, start_devices: bool = True) -> None:
-    from kiosk.printing import TicketPrinter
+    from kiosk.printing import PrintService
     from kiosk.routes import bp
+    from kiosk.ticket_layout import layout_ticket
 
     app.register_blueprint(bp)
-    uri = str(site.config.devices.get("printer", "")) if start_devices else ""
-    app.extensions["dour.printer"] = TicketPrinter.from_uri(uri, site, translator(app))
+    translate = translator(app)
+    printing = PrintService(site, lambda issued: layout_ticket(site, issued, translate), start_devices)
+    app.extensions["dour.printer"] = printing
+    if start_devices:
+        for kiosk in enrolled_kiosks(site):
+            printing.printer(kiosk)  # polls its health from the start, before the first visitor
+
+
+def enrolled_kiosks(site: Site) -> list[str]:
+    with site.store.reading() as db:
+        return [d["name"] for d in list_devices(db) if d["kind"] == "kiosk" and not d["revoked_at"]]
 
 
 def translator(app: Flask) -> Callable[[str, str], str]:

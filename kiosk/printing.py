@@ -1,75 +1,204 @@
-"""Printing happens after the ticket is committed, off the request thread: a failed print leaves a valid
-ticket that is shown on screen (and reprintable in a later issue)."""
+"""Ticket printing, per kiosk: after the commit, off the request thread, never losing a ticket.
+
+Each kiosk's printer has one worker thread. It prints queued tickets and, while idle, asks the printer for its
+state every `devices.health_poll_seconds`; health changes go to the site (journaled, shown to staff). A ticket
+that cannot be printed stays valid: the kiosk shows it on screen, the failure is kept for the staff's reprint
+list, and the next ticket is tried again, so printing resumes by itself when the printer is back.
+"""
 
 from __future__ import annotations
 
 import logging
 import queue
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from core.clock import utc_iso
 from core.site import IssuedTicket, Site
 from hardware.errors import HardwareError
-from hardware.printer import Printer, TicketPrint, open_printer
-from kiosk.ticket_layout import Translate, layout_ticket
+from hardware.health import Health, HealthState
+from hardware.printer import Printer, open_printer
 
 log = logging.getLogger(__name__)
+Render = Callable[[IssuedTicket], Any]  # an issued ticket -> the printer's input (kiosk.ticket_layout)
+KEPT_OUTCOMES = 500
 
 
-class TicketPrinter:
-    """A queue and one worker thread in front of the configured printer (or none)."""
+@dataclass(frozen=True)
+class PrintOutcome:
+    state: str  # "pending" | "printed" | "failed" | "unknown"
+    reason: str = ""
 
-    def __init__(self, printer: Printer | None, site: Site, translate: Translate | None = None) -> None:
+
+class KioskPrinter:
+    """One printer, one worker: jobs first, status polls when idle."""
+
+    def __init__(self, kiosk: str, printer: Printer, site: Site, render: Render, poll_seconds: float) -> None:
+        self.kiosk = kiosk
+        self.device = f"printer:{kiosk}"
         self.printer = printer
         self.site = site
-        self.translate: Translate = translate or (lambda lang, message: message)
-        self.results: list[tuple[str, str]] = []  # (ticket number, "printed" | error) for the device page
-        self._jobs: queue.Queue[IssuedTicket | threading.Event] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        if printer is not None:
-            self._thread = threading.Thread(target=self._run, name="ticket-printer", daemon=True)
-            self._thread.start()
+        self.render = render
+        self.poll_seconds = poll_seconds
+        self.health = Health(HealthState.UNKNOWN, "not_checked")
+        self._jobs: queue.Queue[tuple[str, str] | threading.Event | None] = queue.Queue()
+        self._outcomes: OrderedDict[str, PrintOutcome] = OrderedDict()
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=f"printer-{kiosk}", daemon=True)
+        self._thread.start()
 
-    @classmethod
-    def from_uri(cls, uri: str, site: Site, translate: Translate | None = None) -> TicketPrinter:
-        return cls(open_printer(uri) if uri else None, site, translate)
+    def submit(self, ticket_id: str, actor: str) -> None:
+        self._set_outcome(ticket_id, PrintOutcome("pending"))
+        self._jobs.put((ticket_id, actor))
 
-    def submit(self, issued: IssuedTicket) -> None:
-        if self.printer is not None:
-            self._jobs.put(issued)
+    def outcome(self, ticket_id: str, wait: float = 0.0) -> PrintOutcome | None:
+        """The job's outcome, waiting up to `wait` seconds while it is pending; None if never seen here."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._pending(ticket_id) is False, wait)
+            return self._outcomes.get(ticket_id)
 
     def drain(self, timeout: float = 5.0) -> bool:
         """Wait until the jobs queued so far are done (tests, shutdown); False on timeout."""
-        if self.printer is None:
-            return True
         marker = threading.Event()
         self._jobs.put(marker)
         return marker.wait(timeout)
 
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=5)
+        self.printer.close()
+
+    def _pending(self, ticket_id: str) -> bool:
+        known = self._outcomes.get(ticket_id)
+        return known is not None and known.state == "pending"
+
+    def _set_outcome(self, ticket_id: str, outcome: PrintOutcome) -> None:
+        with self._changed:
+            self._outcomes[ticket_id] = outcome
+            self._outcomes.move_to_end(ticket_id)
+            while len(self._outcomes) > KEPT_OUTCOMES:
+                self._outcomes.popitem(last=False)
+            self._changed.notify_all()
+
     def _run(self) -> None:
+        self._check()
         while True:
-            job = self._jobs.get()
+            try:
+                job = self._jobs.get(timeout=self.poll_seconds)
+            except queue.Empty:
+                self._check()
+                continue
+            if job is None:
+                return
             if isinstance(job, threading.Event):
                 job.set()
-            else:
-                self._print(job)
+                continue
+            self._print(*job)
+            self._check()
 
-    def _print(self, issued: IssuedTicket) -> None:
-        assert self.printer is not None
+    def _print(self, ticket_id: str, actor: str) -> None:
+        started = utc_iso()
         try:
-            self.printer.print_ticket(self.render(issued))
-            self.results.append((issued.ticket.number, "printed"))
+            self.printer.print_ticket(self.render(self.site.ticket_view(ticket_id)))
+            outcome = PrintOutcome("printed")
         except HardwareError as error:
-            log.warning("ticket %s not printed: %s", issued.ticket.number, error)
-            self.results.append((issued.ticket.number, type(error).__name__))
-        del self.results[:-50]
+            log.warning("ticket %s not printed on %s: %s", ticket_id, self.device, error)
+            outcome = PrintOutcome("failed", reason_of(error))
+        except Exception:  # noqa: BLE001 - a bug in layout or driver must not stop the kiosk's printer
+            log.exception("ticket %s not printed on %s", ticket_id, self.device)
+            outcome = PrintOutcome("failed", "error")
+        self._keep(ticket_id, outcome, actor, started)
+        self._set_outcome(ticket_id, outcome)  # after the row: whoever waits for it sees the reprint list
 
-    def render(self, issued: IssuedTicket) -> TicketPrint:
-        return layout_ticket(self.site, issued, self.translate)
+    def _keep(self, ticket_id: str, outcome: PrintOutcome, actor: str, started: str) -> None:
+        try:
+            self.site.record_print(ticket_id, printer=self.device, state=outcome.state, reason=outcome.reason,
+                                   actor=actor, started_at=started)
+        except Exception:  # noqa: BLE001 - the outcome is still known in memory and in the log
+            log.exception("print outcome of %s not stored", ticket_id)
+
+    def _check(self) -> None:
+        """Ask the printer how it is; report a change to the site (which journals it once)."""
+        try:
+            health = self.health = _status_health(self.printer)
+            self.site.report_device_health(self.device, "printer", health.state.value, health.reason,
+                                           health.detail)
+        except Exception:  # noqa: BLE001 - polling must survive a database hiccup
+            log.exception("health of %s not recorded", self.device)
+
+
+def reason_of(error: HardwareError) -> str:
+    """A stable reason code from a driver error class: PaperOut -> "paper_out"."""
+    name = type(error).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+class PrintService:
+    """The kiosks' printers, opened from the configuration when first needed (or at start)."""
+
+    def __init__(self, site: Site, render: Render, enabled: bool = True) -> None:
+        self.site = site
+        self.render = render
+        self.enabled = enabled
+        self._printers: dict[str, KioskPrinter | None] = {}
+        self._lock = threading.Lock()
+
+    def printer(self, kiosk: str) -> KioskPrinter | None:
+        """The kiosk's printer, opened on first use; None when it has none (or devices are off)."""
+        with self._lock:
+            if kiosk not in self._printers:
+                self._printers[kiosk] = self._open(kiosk)
+            return self._printers[kiosk]
+
+    def _open(self, kiosk: str) -> KioskPrinter | None:
+        uri = self.site.config.device_uri("printer", kiosk) if self.enabled else ""
+        if not uri:
+            return None
+        poll = float(self.site.config.devices.get("health_poll_seconds", 10))
+        return KioskPrinter(kiosk, open_printer(uri), self.site, self.render, poll)
+
+    def submit(self, kiosk: str, issued: IssuedTicket, actor: str) -> bool:
+        """Queue the ticket on the kiosk's printer; False when that kiosk has no printer."""
+        printer = self.printer(kiosk)
+        if printer is not None:
+            printer.submit(issued.ticket.id, actor)
+        return printer is not None
+
+    def reprint(self, ticket_id: str, actor: str, kiosk: str | None = None) -> str | None:
+        """Print the ticket again on `kiosk`, else where it last went; the kiosk's name, or None if none."""
+        target = kiosk or self._last_kiosk(ticket_id)
+        if target is None or self.printer(target) is None:
+            return None
+        self.submit(target, self.site.ticket_view(ticket_id), actor)
+        return target
+
+    def _last_kiosk(self, ticket_id: str) -> str | None:
+        device = self.site.last_printer(ticket_id)
+        return device.split(":", 1)[1] if device else None
+
+    def outcome(self, kiosk: str, ticket_id: str, wait: float = 0.0) -> PrintOutcome | None:
+        printer = self._printers.get(kiosk)
+        return printer.outcome(ticket_id, wait) if printer is not None else None
+
+    def active(self) -> dict[str, KioskPrinter]:
+        with self._lock:
+            return {name: printer for name, printer in self._printers.items() if printer is not None}
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        return all(printer.drain(timeout) for printer in self.active().values())
 
     def close(self) -> None:
-        if self.printer is not None:
-            self.printer.close()
+        for printer in self.active().values():
+            printer.close()
 
-    def status(self) -> dict[str, Any]:
-        return {"configured": self.printer is not None, "recent": list(self.results[-10:])}
+
+def _status_health(printer: Printer) -> Health:  # TEMPORARY until Printer.health() lands
+    from hardware.printer import PrinterStatus
+    status = printer.status()
+    table = {PrinterStatus.OK: (HealthState.OK, ""), PrinterStatus.NEAR_END: (HealthState.DEGRADED,
+             "paper_near_end"), PrinterStatus.UNKNOWN: (HealthState.UNKNOWN, "no_answer")}
+    state, reason = table.get(status, (HealthState.OFFLINE, status.value))
+    return Health(state, reason)

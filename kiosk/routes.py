@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import qrcode
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from qrcode.image.svg import SvgPathFillImage
 
 from core.config import LANGUAGES
 from core.devices import device_for_token
-from core.errors import N_, InvalidInput, NotAuthenticated
+from core.errors import N_, Conflict, InvalidInput, NotAuthenticated
 from core.site import IssuedTicket
 from core.tickets import Ticket
 from core.web import (
@@ -25,6 +25,7 @@ from core.web import (
     require_device,
     site,
 )
+from kiosk.printing import PrintService
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/kiosk")
@@ -104,9 +105,59 @@ def issue() -> Any:
         service=service, kind=kind, lang=lang, actor=f"device:{device.get('id')}",
         priority=priority, request_key=f"{device.get('id')}:{request_id}" if request_id else None,
     )
+    kiosk = str(device.get("name"))
     if not issued.replayed:
-        current_app.extensions["dour.printer"].submit(issued)
-    return jsonify(ticket_json(issued)), 200 if issued.replayed else 201
+        printing().submit(kiosk, issued, actor=f"device:{device.get('id')}")
+    return jsonify({**ticket_json(issued), "print": print_state(kiosk, issued.ticket.id)}), \
+        200 if issued.replayed else 201
+
+
+def printing() -> PrintService:
+    return cast(PrintService, current_app.extensions["dour.printer"])
+
+
+MAX_PRINT_WAIT = 10.0
+NOT_PRINTED = N_("The printer is not working: your ticket is on this screen. Take a photo of it or scan the "
+                 "QR code with your phone, and keep your number.")
+
+
+def print_state(kiosk: str, ticket_id: str, wait: float = 0.0) -> dict[str, Any]:
+    """What the kiosk should tell the visitor about the paper ticket: none (no printer), pending, printed,
+    or failed with a sentence in the page's language."""
+    if printing().printer(kiosk) is None:
+        return {"state": "none"}
+    outcome = printing().outcome(kiosk, ticket_id, wait)
+    if outcome is None:
+        return {"state": "unknown"}
+    message = gettext(NOT_PRINTED) if outcome.state == "failed" else ""
+    return {"state": outcome.state, "reason": outcome.reason, "message": message}
+
+
+@bp.get("/api/kiosk/tickets/<ticket_id>/print")
+@require_device("kiosk")
+def ticket_print(ticket_id: str) -> Any:
+    """The paper ticket's fate, waiting up to `wait` seconds (at most 10) while it is being printed."""
+    try:
+        wait = min(max(float(request.args.get("wait", "0")), 0.0), MAX_PRINT_WAIT)
+    except ValueError:
+        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="wait") from None
+    site().ticket_view(ticket_id)  # 404 for an unknown ticket
+    return jsonify(print_state(str((current_device() or {}).get("name")), ticket_id, wait))
+
+
+@bp.post("/api/kiosk/tickets/<ticket_id>/reprint")
+@require_device("kiosk")
+def kiosk_reprint(ticket_id: str) -> Any:
+    """A visitor whose ticket did not print (shown on screen or scanned from the phone) prints it here, once
+    the printer works again. A ticket that printed is not printed twice at a kiosk: staff can do that."""
+    site().ticket_view(ticket_id)
+    device = current_device() or {}
+    kiosk = str(device.get("name"))
+    if print_state(kiosk, ticket_id)["state"] in ("pending", "printed"):
+        raise Conflict(N_("This ticket has already been printed. Ask staff if you lost it."))
+    if printing().reprint(ticket_id, f"device:{device.get('id')}", kiosk=kiosk) is None:
+        raise Conflict(N_("This kiosk has no printer: please show your ticket on screen to staff."))
+    return jsonify(print_state(kiosk, ticket_id)), 202
 
 
 def ticket_json(issued: IssuedTicket) -> dict[str, Any]:

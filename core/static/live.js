@@ -36,6 +36,7 @@ export function connectLive(namespace, { lastSeq = null, onEvent, onSnapshot, on
     clearTimeout(resumeTimer);
     onSnapshot(snapshot);
     applied();
+    document.dispatchEvent(new CustomEvent("dour:snapshot", { detail: snapshot }));
   });
 
   socket.on("event", (event) => {
@@ -47,6 +48,8 @@ export function connectLive(namespace, { lastSeq = null, onEvent, onSnapshot, on
     seq = event.seq;
     onEvent(event);
     applied();
+    // Other modules of the page (device alerts) listen without opening a second connection.
+    document.dispatchEvent(new CustomEvent("dour:event", { detail: event }));
     settleResume();
   });
 

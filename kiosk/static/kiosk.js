@@ -1,6 +1,7 @@
 // The kiosk's visitor flow after the language choice: service → ticket, one ticket per choice, idle reset.
 // Visible text comes from the page (server-translated); this module only moves between screens.
 import { watchIdle } from "./idle.js";
+import { followPrint } from "./print_status.js";
 
 const settings = JSON.parse(document.getElementById("kiosk-settings").textContent);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -97,6 +98,7 @@ function showTicket(data) {
   byTestId("wait-minutes").textContent = String(data.wait_minutes);
   byTestId("ticket-qr").src = settings.qrUrl.replace("TICKET_ID", encodeURIComponent(data.ticket.id));
   show("ticket-screen");
+  followPrint(data, settings);
 }
 
 function togglePriority(toggle) {
