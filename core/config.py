@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.errors import N_, InvalidInput
+from core.fees import FeeItem, check_currency, parse_items
 
 LANGUAGES = ("ar", "fr", "en", "es", "it", "de", "nl")
 TICKET_KINDS = ("appointment", "walk_in", "pickup")
@@ -32,6 +33,7 @@ class Service:
     target_wait_minutes: int
     average_service_minutes: int
     kinds: tuple[str, ...]
+    fees: tuple[FeeItem, ...] = ()
 
     def name(self, lang: str, fallback: str = "fr") -> str:
         return self.names.get(lang) or self.names.get(fallback) or self.code
@@ -139,6 +141,7 @@ def _build(raw: dict[str, Any]) -> SiteConfig:
             target_wait_minutes=int(s["target_wait_minutes"]),
             average_service_minutes=int(s["average_service_minutes"]),
             kinds=tuple(s["kinds"]),
+            fees=parse_items(s["code"], s.get("fees", [])),
         )
         for s in raw["services"]
     }
@@ -162,6 +165,7 @@ def validate(config: SiteConfig) -> None:
         if missing:
             raise ValueError(f"counter {counter.number} serves unknown services {sorted(missing)}")
     ZoneInfo(config.site["timezone"])
+    check_currency(config.site["currency"])
     if int(config.policy["priority_share"]) < 0:
         raise ValueError("policy.priority_share must be 0 or more")
 
