@@ -1,38 +1,67 @@
-"""What a queue ticket says: an issued ticket turned into the printer's input, in the visitor's language."""
+"""What a queue ticket says: an issued ticket turned into the printer's blocks, in two languages.
+
+The ticket is bilingual: the visitor's language first, then a second language so that staff and companions
+can read it too: Arabic, or, for an Arabic-speaking visitor, the site's default language (French for our
+posts, the host country's language elsewhere). The service, people ahead and wait are in both; the hint
+under the QR code only in the visitor's language (each Arabic line is a raster image of 1.5 to 2 KB, which
+a 9600-baud serial printer takes 2 s to receive). The printer driver prints Arabic lines as raster images.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
-from core.clock import now
 from core.site import IssuedTicket, Site
-from hardware.printer import TicketPrint
+from hardware.printer import Align, Block, Feed, Qr, Text, Ticket
 
 Translate = Callable[[str, str], str]  # (language, message id) -> sentence
-RASTER_ONLY = {"ar"}
+SECOND_LANGUAGE = "ar"
+FALLBACK_LANGUAGE = "fr"  # the second language of an Arabic ticket when the site's default is Arabic too
+SCAN_HINT = "Scan this code with your phone to follow your turn."
+NUMBER_SCALE = 4  # the ticket number is printed 4x wide and 4x high
 
 
-def print_language(site: Site, lang: str) -> str:
-    """The printer's code page cannot shape Arabic: until Arabic lines are printed as raster images,
-    an Arabic ticket is printed in the site's default language (screen and phone page stay Arabic)."""
-    return str(site.config.site["default_language"]) if lang in RASTER_ONLY else lang
+def second_language(site: Site, lang: str) -> str:
+    """Arabic, or for an Arabic ticket the site's default language."""
+    if lang != SECOND_LANGUAGE:
+        return SECOND_LANGUAGE
+    default = str(site.config.site["default_language"])
+    return default if default != SECOND_LANGUAGE else FALLBACK_LANGUAGE
 
 
-def layout_ticket(site: Site, issued: IssuedTicket, translate: Translate) -> TicketPrint:
-    config = site.config
-    ticket = issued.ticket
-    lang = print_language(site, ticket.lang)
+def centred(text: str, scale: int = 1, bold: bool = False) -> Text:
+    return Text(text, Align.CENTER, scale, bold)
+
+
+def in_both(languages: tuple[str, str], line: Callable[[str], str]) -> list[Block]:
+    """A line in the visitor's language, then in the second language (once if both read the same)."""
+    first, second = (line(lang) for lang in languages)
+    return [centred(first)] if first == second else [centred(first), centred(second)]
+
+
+def layout_ticket(site: Site, issued: IssuedTicket, translate: Translate) -> Ticket:
+    """The ticket's blocks: site, number, service, date, people ahead, wait, QR of the visitor's page."""
+    config, ticket = site.config, issued.ticket
+    languages = (ticket.lang, second_language(site, ticket.lang))
     service = config.service(ticket.service)
-    local = now().astimezone(config.tz)
-    return TicketPrint(
-        site_name=str(config.site["name"]),
-        number=ticket.number,
-        service=service.name(lang),
-        issued_at=local.strftime("%d/%m/%Y %H:%M"),
-        people_ahead=issued.people_ahead,
-        wait_minutes=issued.wait_minutes,
-        url=site.ticket_url(ticket.id),
-        lines=[],
-        ahead_label=translate(lang, "People ahead of you"),
-        wait_label=translate(lang, "Estimated wait"),
-    )
+    issued_at = datetime.fromisoformat(ticket.arrived_at).astimezone(config.tz)
+
+    def minutes(lang: str) -> str:
+        return translate(lang, "%(minutes)s min") % {"minutes": issued.wait_minutes}
+
+    return Ticket([
+        centred(str(config.site["name"]), bold=True),
+        Feed(),
+        centred(translate(ticket.lang, "Your number")),
+        centred(ticket.number, NUMBER_SCALE, bold=True),
+        *in_both(languages, service.name),
+        centred(issued_at.strftime("%d/%m/%Y %H:%M")),
+        Feed(),
+        *in_both(languages, lambda lang: f"{translate(lang, 'People ahead of you')}: {issued.people_ahead}"),
+        *in_both(languages, lambda lang: f"{translate(lang, 'Estimated wait')}: {minutes(lang)}"),
+        Feed(),
+        Qr(site.ticket_url(ticket.id)),
+        Feed(),
+        centred(translate(ticket.lang, SCAN_HINT)),
+    ])

@@ -1,19 +1,38 @@
-"""The ticket printer: interface, ESC/POS driver, loopback simulator and URI opener."""
+"""The ticket printer: ticket model, ESC/POS driver over TCP, serial or USB, simulators, renderer, URIs."""
 
-from .base import Printer, PrinterStatus, TicketPrint
-from .escpos_driver import EscposPrinter, render_ticket
-from .simulator import PrinterSimulator
-from .status import read_status
+from .base import Printer, PrinterStatus
+from .escpos_driver import EscposPrinter, Timeouts
+from .fonts import FontMissing
+from .model import Align, Block, Cut, Feed, PrinterProfile, Qr, Text, Ticket, printer_profile
+from .render import render, render_png
+from .sim_pty import PtyPrinterSimulator
+from .simulator import FAULTS, PrinterSimulator, Simulator
+from .status import Reading, read_status
 from .uri import SimulatedEscposPrinter, open_printer
 
 __all__ = [
+    "FAULTS",
+    "Align",
+    "Block",
+    "Cut",
     "EscposPrinter",
+    "Feed",
+    "FontMissing",
     "Printer",
+    "PrinterProfile",
     "PrinterSimulator",
     "PrinterStatus",
+    "PtyPrinterSimulator",
+    "Qr",
+    "Reading",
     "SimulatedEscposPrinter",
-    "TicketPrint",
+    "Simulator",
+    "Text",
+    "Ticket",
+    "Timeouts",
     "open_printer",
+    "printer_profile",
     "read_status",
-    "render_ticket",
+    "render",
+    "render_png",
 ]

@@ -1,11 +1,13 @@
-"""The ticket printer interface: what the kiosk may ask of any printer."""
+"""The ticket printer interface: what the kiosk and the device pages may ask of any printer."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from enum import Enum
 from types import TracebackType
+
+from ..health import Health
+from .model import Ticket
 
 
 class PrinterStatus(Enum):
@@ -15,8 +17,8 @@ class PrinterStatus(Enum):
     NEAR_END = "near_end"
     PAPER_OUT = "paper_out"
     COVER_OPEN = "cover_open"
-    OFFLINE = "offline"
-    UNKNOWN = "unknown"
+    OFFLINE = "offline"  # includes an autocutter or unrecoverable error
+    UNKNOWN = "unknown"  # no answer: never taken for OK
 
     @property
     def can_print(self) -> bool:
@@ -24,32 +26,20 @@ class PrinterStatus(Enum):
         return self in (PrinterStatus.OK, PrinterStatus.NEAR_END)
 
 
-@dataclass(frozen=True)
-class TicketPrint:
-    """Everything printed on one ticket, already formatted and translated by the caller."""
-
-    site_name: str
-    number: str
-    service: str
-    issued_at: str
-    people_ahead: int
-    wait_minutes: int
-    url: str
-    lines: list[str] = field(default_factory=list)
-    ahead_label: str = "People ahead"
-    wait_label: str = "Estimated wait"
-
-
 class Printer(ABC):
     """A ticket printer. Drivers raise PrinterError subclasses, never transport errors."""
 
     @abstractmethod
-    def print_ticket(self, ticket: TicketPrint) -> None:
-        """Print one ticket, or raise a PrinterError saying why it was not printed."""
+    def print_ticket(self, ticket: Ticket) -> None:
+        """Print one ticket, or raise a PrinterError saying why it was not (or may not have been) printed."""
 
     @abstractmethod
     def status(self) -> PrinterStatus:
-        """Ask the printer for its state; UNKNOWN when it does not answer."""
+        """Ask the printer for its state; UNKNOWN when it does not answer within a short timeout."""
+
+    @abstractmethod
+    def health(self) -> Health:
+        """The printer's state as device health: degraded when near end, unknown when silent."""
 
     @abstractmethod
     def close(self) -> None:

@@ -65,7 +65,9 @@ class EscposStream:
         self._job = bytearray()
 
     def feed(self, data: bytes) -> list[int | bytes]:
-        """Status query numbers (int) and jobs ended by a cut (bytes), in stream order."""
+        """Status query numbers (int) and jobs (bytes), in stream order. A job ends at a cut, or at a
+        status query that follows it (a printer without a cutter; our driver asks for the status after
+        each job and never in the middle of one)."""
         buf, start = self._pending + data, 0
         events: list[int | bytes] = []
         while start < len(buf):
@@ -74,14 +76,22 @@ class EscposStream:
                 break
             command, start = buf[start : start + length], start + length
             if command[0] == DLE and length == 3:
-                events.append(command[2])
+                events.extend([self._end_job(), command[2]] if self._job else [command[2]])
                 continue
             self._job += command
             if command[:2] == bytes([GS, ord("V")]):
-                events.append(bytes(self._job))
-                self._job = bytearray()
+                events.append(self._end_job())
         self._pending = buf[start:]
         return events
+
+    @property
+    def in_job(self) -> bool:
+        """True while job bytes have come that no cut or status query has ended yet."""
+        return bool(self._job)
+
+    def _end_job(self) -> bytes:
+        job, self._job = bytes(self._job), bytearray()
+        return job
 
     def finish(self) -> bytes:
         """The job received since the last cut, an incomplete last command included."""

@@ -1,4 +1,4 @@
-"""The ticket printer path: status decoding, stream parsing, driver against the simulator."""
+"""The ticket printer's pure parts: status bytes, health mapping, stream parsing, error types, URIs."""
 
 from __future__ import annotations
 
@@ -15,21 +15,29 @@ from hardware.errors import (
     PrinterOffline,
     PrinterUnreachable,
 )
+from hardware.health import HealthState
 from hardware.printer import (
     EscposPrinter,
-    PrinterSimulator,
     PrinterStatus,
+    PtyPrinterSimulator,
     SimulatedEscposPrinter,
-    TicketPrint,
     open_printer,
     read_status,
-    render_ticket,
 )
 from hardware.printer.escpos_stream import EscposStream
-from hardware.printer.status import decode_offline_cause, decode_paper_sensor, decode_printer_status
+from hardware.printer.status import (
+    Reading,
+    decode_offline_cause,
+    decode_paper_sensor,
+    decode_printer_status,
+    ensure_printable,
+    probe,
+    unreachable,
+)
+from hardware.printer.transport import SerialTransport, TcpTransport
+from hardware.printer.usb import UsbTransport
 
 S = PrinterStatus
-URL = "https://rdv.example/t/A042"
 CUT = b"\x1dV\x00"
 
 
@@ -39,106 +47,51 @@ def qr_store(data: bytes) -> bytes:
     return b"\x1d(k" + bytes([size % 256, size // 256]) + b"1P0" + data
 
 
-@pytest.fixture
-def ticket() -> TicketPrint:
-    return TicketPrint(
-        site_name="Consulat général",
-        number="A-042",
-        service="Passeport",
-        issued_at="23/11/2025 09:14",
-        people_ahead=3,
-        wait_minutes=15,
-        url=URL,
-        lines=["Guichet 5", "القنصلية"],
-    )
-
-
-@pytest.fixture
-def sim() -> Iterator[PrinterSimulator]:
-    with PrinterSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def printer(sim: PrinterSimulator) -> EscposPrinter:
-    return EscposPrinter("127.0.0.1", sim.port)
-
-
 # --- status bytes, decoded byte by byte -------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("reply", "expected"),
-    [
-        (b"\x12", S.OK),
-        (b"\x1a", S.OFFLINE),
-        (b"\x16", S.OK),
-        (b"\x32", S.OK),
-        (b"\x52", S.OK),
-        (b"\x7e", S.OFFLINE),
-        (b"", S.UNKNOWN),
-        (b"\x00", S.UNKNOWN),
-        (b"\x08", S.UNKNOWN),
-        (b"\x92", S.UNKNOWN),
-    ],
-)
+@pytest.mark.parametrize(("reply", "expected"), [
+    (b"\x12", S.OK), (b"\x1a", S.OFFLINE), (b"\x16", S.OK), (b"\x32", S.OK), (b"\x52", S.OK),
+    (b"\x7e", S.OFFLINE), (b"", S.UNKNOWN), (b"\x00", S.UNKNOWN), (b"\x08", S.UNKNOWN), (b"\x92", S.UNKNOWN),
+    (b"\x12\x12", S.UNKNOWN),
+])
 def test_printer_status_reply(reply: bytes, expected: PrinterStatus) -> None:
     assert decode_printer_status(reply) is expected
 
 
-@pytest.mark.parametrize(
-    ("reply", "expected"),
-    [
-        (b"\x12", S.OK),
-        (b"\x16", S.COVER_OPEN),
-        (b"\x32", S.PAPER_OUT),
-        (b"\x52", S.OFFLINE),
-        (b"\x1a", S.OK),
-        (b"\x36", S.COVER_OPEN),
-        (b"\x72", S.PAPER_OUT),
-        (b"", S.UNKNOWN),
-        (b"\x13", S.UNKNOWN),
-    ],
-)
+@pytest.mark.parametrize(("reply", "expected"), [
+    (b"\x12", S.OK), (b"\x16", S.COVER_OPEN), (b"\x32", S.PAPER_OUT), (b"\x52", S.OFFLINE), (b"\x1a", S.OK),
+    (b"\x36", S.COVER_OPEN), (b"\x72", S.PAPER_OUT), (b"", S.UNKNOWN), (b"\x13", S.UNKNOWN),
+])
 def test_offline_cause_reply(reply: bytes, expected: PrinterStatus) -> None:
     assert decode_offline_cause(reply) is expected
 
 
-@pytest.mark.parametrize(
-    ("reply", "expected"),
-    [
-        (b"\x12", S.OK),
-        (b"\x1e", S.NEAR_END),
-        (b"\x16", S.NEAR_END),
-        (b"\x1a", S.NEAR_END),
-        (b"\x72", S.PAPER_OUT),
-        (b"\x32", S.PAPER_OUT),
-        (b"\x52", S.PAPER_OUT),
-        (b"\x7e", S.PAPER_OUT),
-        (b"", S.UNKNOWN),
-        (b"\xff", S.UNKNOWN),
-    ],
-)
+@pytest.mark.parametrize(("reply", "expected"), [
+    (b"\x12", S.OK), (b"\x1e", S.NEAR_END), (b"\x16", S.NEAR_END), (b"\x1a", S.NEAR_END),
+    (b"\x72", S.PAPER_OUT), (b"\x32", S.PAPER_OUT), (b"\x52", S.PAPER_OUT), (b"\x7e", S.PAPER_OUT),
+    (b"", S.UNKNOWN), (b"\xff", S.UNKNOWN),
+])
 def test_paper_sensor_reply(reply: bytes, expected: PrinterStatus) -> None:
     assert decode_paper_sensor(reply) is expected
 
 
-@pytest.mark.parametrize(
-    ("replies", "expected", "asked"),
-    [
-        ({1: b"\x12", 4: b"\x12"}, S.OK, [1, 4]),
-        ({1: b"\x12", 4: b"\x1e"}, S.NEAR_END, [1, 4]),
-        ({1: b"\x12", 4: b"\x72"}, S.PAPER_OUT, [1, 4]),
-        ({1: b"\x12", 4: b""}, S.UNKNOWN, [1, 4]),
-        ({1: b"\x1a", 2: b"\x32"}, S.PAPER_OUT, [1, 2]),
-        ({1: b"\x1a", 2: b"\x16"}, S.COVER_OPEN, [1, 2]),
-        ({1: b"\x1a", 2: b"\x12"}, S.OFFLINE, [1, 2]),
-        ({1: b"\x1a", 2: b""}, S.OFFLINE, [1, 2]),
-        ({1: b""}, S.UNKNOWN, [1]),
-    ],
-)
-def test_read_status_asks_only_what_it_needs(
-    replies: dict[int, bytes], expected: PrinterStatus, asked: list[int]
+@pytest.mark.parametrize(("replies", "expected", "reason", "asked"), [
+    ({1: b"\x12", 4: b"\x12"}, S.OK, "", [1, 4]),
+    ({1: b"\x12", 4: b"\x1e"}, S.NEAR_END, "paper_near_end", [1, 4]),
+    ({1: b"\x12", 4: b"\x72"}, S.PAPER_OUT, "paper_out", [1, 4]),
+    ({1: b"\x12", 4: b""}, S.UNKNOWN, "no_answer", [1, 4]),
+    ({1: b"\x1a", 2: b"\x32"}, S.PAPER_OUT, "paper_out", [1, 2]),
+    ({1: b"\x1a", 2: b"\x16"}, S.COVER_OPEN, "cover_open", [1, 2]),
+    ({1: b"\x1a", 2: b"\x12"}, S.OFFLINE, "offline", [1, 2]),
+    ({1: b"\x1a", 2: b""}, S.OFFLINE, "offline", [1, 2]),
+    ({1: b"\x1a", 2: b"\x52", 3: b"\x1a"}, S.OFFLINE, "cutter_error", [1, 2, 3]),
+    ({1: b"\x1a", 2: b"\x52", 3: b"\x32"}, S.OFFLINE, "offline", [1, 2, 3]),
+    ({1: b"\x1a", 2: b"\x52", 3: b""}, S.OFFLINE, "offline", [1, 2, 3]),
+    ({1: b""}, S.UNKNOWN, "no_answer", [1]),
+])
+def test_probe_asks_only_what_it_needs(
+    replies: dict[int, bytes], expected: PrinterStatus, reason: str, asked: list[int]
 ) -> None:
     queries: list[int] = []
 
@@ -146,8 +99,42 @@ def test_read_status_asks_only_what_it_needs(
         queries.append(n)
         return replies.get(n, b"")
 
-    assert read_status(query) is expected
-    assert queries == asked
+    reading = probe(query)
+    assert (reading.status, reading.reason, queries) == (expected, reason, asked)
+    assert read_status(lambda n: replies.get(n, b"")) is expected
+
+
+@pytest.mark.parametrize(("reading", "state", "reason"), [
+    (Reading(S.OK), HealthState.OK, ""),
+    (probe(lambda n: {1: b"\x12", 4: b"\x1e"}[n]), HealthState.DEGRADED, "paper_near_end"),
+    (probe(lambda n: {1: b"\x1a", 2: b"\x32"}[n]), HealthState.OFFLINE, "paper_out"),
+    (probe(lambda n: {1: b"\x1a", 2: b"\x16"}[n]), HealthState.OFFLINE, "cover_open"),
+    (probe(lambda n: {1: b"\x1a", 2: b"\x52", 3: b"\x1a"}[n]), HealthState.OFFLINE, "cutter_error"),
+    (probe(lambda n: b""), HealthState.UNKNOWN, "no_answer"),
+    (unreachable("refused"), HealthState.UNKNOWN, "unreachable"),
+])
+def test_health_of_a_reading(reading: Reading, state: HealthState, reason: str) -> None:
+    health = reading.health()
+    assert (health.state, health.reason) == (state, reason)
+    assert bool(health.detail) is (state is not HealthState.OK)
+
+
+@pytest.mark.parametrize(("replies", "error"), [
+    ({1: b"\x1a", 2: b"\x32"}, PaperOut), ({1: b"\x1a", 2: b"\x16"}, CoverOpen),
+    ({1: b"\x1a", 2: b"\x52", 3: b"\x1a"}, PrinterOffline), ({}, PrinterNotResponding),
+])
+def test_a_reading_that_cannot_print_raises_its_error(replies: dict[int, bytes],
+                                                      error: type[Exception]) -> None:
+    with pytest.raises(error):
+        ensure_printable(probe(lambda n: replies.get(n, b"")))
+    ensure_printable(probe(lambda n: {1: b"\x12", 4: b"\x1e"}[n]))  # near end prints
+
+
+def test_error_hierarchy() -> None:
+    assert issubclass(PrinterUnreachable, PrinterOffline)
+    assert issubclass(PrinterNotResponding, PrinterOffline)
+    for error in (PaperOut, CoverOpen, PrinterOffline):
+        assert issubclass(error, PrinterError) and issubclass(error, HardwareError)
 
 
 # --- stream parsing in the simulator ----------------------------------------------------
@@ -165,143 +152,96 @@ def test_stream_split_anywhere_gives_the_same_events() -> None:
     stream = EscposStream()
     events = [event for byte in b"\x10\x04\x02" + job + b"tail" for event in stream.feed(bytes([byte]))]
     assert events == [2, job]
+    assert stream.in_job
     assert stream.finish() == b"tail"
 
 
-# --- rendering --------------------------------------------------------------------------
-
-
-def test_ticket_bytes(ticket: TicketPrint) -> None:
-    job = render_ticket(ticket)
-    assert job.startswith(b"\x1b@\x1bt\x13")  # reset, code page 19 = CP858
-    assert b"Consulat g\x82n\x82ral\n" in job  # é in CP858
-    assert b"\x1d!\x33A-042\n\x1d!\x00" in job  # number 4x wide and high, then normal size
-    assert b"People ahead: 3\nEstimated wait: 15 min\nGuichet 5\n" in job
-    assert qr_store(URL.encode()) + b"\x1d(k\x03\x001Q0" in job
-    assert job.endswith(b"\x1bd\x06" + CUT)
-
-
-def test_lines_the_code_page_cannot_print_are_skipped(ticket: TicketPrint) -> None:
-    job = render_ticket(ticket)
-    assert "القنصلية".encode("cp720") not in job
-    assert b"?" not in job.replace(URL.encode(), b"")
-
-
-# --- the driver against the simulator over loopback -------------------------------------
-
-
-def test_ticket_printed_over_loopback(
-    sim: PrinterSimulator, printer: EscposPrinter, ticket: TicketPrint
-) -> None:
-    assert printer.status() is S.OK
-    printer.print_ticket(ticket)
-    jobs = sim.wait_for_jobs(1)
-    assert jobs == [render_ticket(ticket)]
-    assert b"A-042" in jobs[0] and CUT in jobs[0] and qr_store(URL.encode()) in jobs[0]
-    assert b"\x10\x04" not in jobs[0]  # the status queries are not part of the job
-
-
-@pytest.mark.parametrize(
-    ("fault", "error"),
-    [("paper_out", PaperOut), ("cover_open", CoverOpen), ("mute", PrinterNotResponding)],
-)
-def test_fault_refuses_to_print(
-    sim: PrinterSimulator, printer: EscposPrinter, ticket: TicketPrint, fault: str, error: type[PrinterError]
-) -> None:
-    sim.set_fault(fault)
-    with pytest.raises(error):
-        printer.print_ticket(ticket)
-    assert sim.wait_idle()
-    assert sim.jobs == []
-
-
-@pytest.mark.parametrize(
-    ("fault", "status"),
-    [
-        (None, S.OK),
-        ("near_end", S.NEAR_END),
-        ("paper_out", S.PAPER_OUT),
-        ("cover_open", S.COVER_OPEN),
-        ("mute", S.UNKNOWN),
-    ],
-)
-def test_status_per_fault(
-    sim: PrinterSimulator, printer: EscposPrinter, fault: str | None, status: S
-) -> None:
-    sim.set_fault(fault)
-    assert printer.status() is status
-
-
-def test_near_end_still_prints(sim: PrinterSimulator, printer: EscposPrinter, ticket: TicketPrint) -> None:
-    sim.set_fault("near_end")
-    printer.print_ticket(ticket)
-    assert len(sim.wait_for_jobs(1)) == 1
-    assert printer.status() is S.NEAR_END
-
-
-def test_printer_back_after_fault(sim: PrinterSimulator, printer: EscposPrinter, ticket: TicketPrint) -> None:
-    sim.set_fault("paper_out")
-    with pytest.raises(PaperOut):
-        printer.print_ticket(ticket)
-    sim.set_fault(None)
-    printer.print_ticket(ticket)
-    assert len(sim.wait_for_jobs(1)) == 1
-
-
-def test_unreachable_printer(ticket: TicketPrint) -> None:
-    with PrinterSimulator() as sim:
-        port = sim.port
-    printer = EscposPrinter("127.0.0.1", port, connect_timeout=0.5)
-    assert printer.status() is S.UNKNOWN
-    with pytest.raises(PrinterUnreachable):
-        printer.print_ticket(ticket)
-
-
-def test_error_hierarchy() -> None:
-    assert issubclass(PrinterUnreachable, PrinterOffline)
-    assert issubclass(PrinterNotResponding, PrinterOffline)
-    for error in (PaperOut, CoverOpen, PrinterOffline):
-        assert issubclass(error, PrinterError) and issubclass(error, HardwareError)
-
-
-def test_unknown_fault_is_rejected(sim: PrinterSimulator) -> None:
-    with pytest.raises(ValueError, match="unknown printer fault"):
-        sim.set_fault("on_fire")
+def test_a_status_query_ends_a_job_without_a_cut() -> None:
+    stream = EscposStream()
+    job = b"\x1b@A-042\n\x1bd\x04"  # a printer without a cutter: fed to the tear bar
+    assert stream.feed(b"\x10\x04\x01" + job) == [1]
+    assert stream.in_job
+    assert stream.feed(b"\x10\x04\x01") == [job, 1]
+    assert not stream.in_job
 
 
 # --- opening by URI ---------------------------------------------------------------------
 
 
-def test_sim_uri_starts_a_simulator(ticket: TicketPrint) -> None:
-    with open_printer("sim://") as printer:
-        assert isinstance(printer, SimulatedEscposPrinter)
-        assert printer.simulator.uri == f"tcp://127.0.0.1:{printer.simulator.port}"
-        printer.print_ticket(ticket)
-        assert len(printer.simulator.wait_for_jobs(1)) == 1
+@pytest.fixture
+def opened() -> Iterator[list[EscposPrinter]]:
+    printers: list[EscposPrinter] = []
+    yield printers
+    for printer in printers:
+        printer.close()
 
 
-def test_tcp_uri(sim: PrinterSimulator, ticket: TicketPrint) -> None:
-    printer = open_printer(sim.uri)
-    assert isinstance(printer, EscposPrinter)
-    assert (printer.host, printer.port) == ("127.0.0.1", sim.port)
-    printer.print_ticket(ticket)
-    assert len(sim.wait_for_jobs(1)) == 1
+def test_sim_uri_starts_a_tcp_simulator(opened: list[EscposPrinter]) -> None:
+    printer = open_printer("sim://")
+    opened.append(printer)
+    assert isinstance(printer, SimulatedEscposPrinter)
+    assert printer.simulator.uri.startswith("tcp://127.0.0.1:")
+    assert printer.status() is S.OK
 
 
-def test_tcp_uri_default_port() -> None:
-    printer = open_printer("tcp://10.0.0.21")
-    assert isinstance(printer, EscposPrinter) and printer.port == 9100
+@pytest.mark.parametrize("uri", ["sim://?transport=pty", "sim://?transport=pty&baud=9600&profile=58mm"])
+def test_sim_uri_starts_a_pty_simulator(opened: list[EscposPrinter], uri: str) -> None:
+    printer = open_printer(uri)
+    opened.append(printer)
+    assert isinstance(printer, SimulatedEscposPrinter)
+    assert isinstance(printer.simulator, PtyPrinterSimulator)
+    assert isinstance(printer.transport, SerialTransport)
+    assert printer.transport.path == printer.simulator.path and printer.simulator.path.startswith("/dev/")
+    assert printer.status() is S.OK
 
 
-@pytest.mark.parametrize(
-    ("uri", "message"),
-    [
-        ("ftp://10.0.0.21", "unsupported printer URI"),
-        ("10.0.0.21:9100", "unsupported printer URI"),
-        ("tcp://", "no host"),
-        ("tcp://10.0.0.21:port", "invalid port"),
-    ],
-)
+@pytest.mark.parametrize(("uri", "description", "profile", "native_qr"), [
+    ("tcp://10.0.0.21", "tcp://10.0.0.21:9100", "80mm", True),
+    ("tcp://10.0.0.21:9101?profile=58mm", "tcp://10.0.0.21:9101", "58mm", False),
+    ("tcp://printer.local?profile=58mm&qr=native", "tcp://printer.local:9100", "58mm", True),
+    ("tcp://10.0.0.21?qr=image", "tcp://10.0.0.21:9100", "80mm", False),
+    ("serial:///dev/ttyUSB0", "serial:///dev/ttyUSB0?baud=9600", "80mm", True),
+    ("serial:///dev/serial/by-id/prn?baud=38400", "serial:///dev/serial/by-id/prn?baud=38400", "80mm", True),
+    ("usb://04b8:0e28", "usb://04b8:0e28", "80mm", True),
+    ("usb://0416:5011?profile=TM-T88V&out_ep=0x03&in_ep=0x81", "usb://0416:5011", "TM-T88V", True),
+])
+def test_device_uris(uri: str, description: str, profile: str, native_qr: bool) -> None:
+    printer = open_printer(uri)
+    assert printer.transport.description == description
+    assert (printer.profile.name, printer.profile.native_qr) == (profile, native_qr)
+
+
+def test_uri_details_reach_the_transport() -> None:
+    tcp, serial, usb = (open_printer(uri).transport for uri in
+                        ("tcp://10.0.0.21:9101", "serial:///dev/ttyS0?baud=19200", "usb://0416:5011?out_ep=3&in_ep=0x81"))
+    assert isinstance(tcp, TcpTransport) and (tcp.host, tcp.port) == ("10.0.0.21", 9101)
+    assert isinstance(serial, SerialTransport) and (serial.path, serial.baud) == ("/dev/ttyS0", 19200)
+    assert isinstance(usb, UsbTransport)
+    assert (usb.vendor, usb.product, usb.out_ep, usb.in_ep) == (0x0416, 0x5011, 3, 0x81)
+    assert serial.seconds_to_send(960) == pytest.approx(0.5) and tcp.seconds_to_send(960) == 0
+
+
+@pytest.mark.parametrize(("uri", "message"), [
+    ("ftp://10.0.0.21", "unsupported printer URI"),
+    ("10.0.0.21:9100", "unsupported printer URI"),
+    ("tcp:10.0.0.21", "unsupported printer URI"),
+    ("tcp://", "no host"),
+    ("tcp://10.0.0.21:port", "invalid port"),
+    ("tcp://10.0.0.21/queue", "no host or a path"),
+    ("serial://dev/ttyUSB0", "expected serial:///dev/ttyUSB0"),
+    ("serial:///dev/ttyUSB0?baud=fast", "baud must be a positive number"),
+    ("serial:///dev/ttyUSB0?baud=0", "baud must be a positive number"),
+    ("usb://04b8", "expected usb://VID:PID"),
+    ("usb://zzzz:0e28", "expected usb://VID:PID"),
+    ("usb://04b8:0e28?out_ep=x", "out_ep must be a positive number"),
+    ("tcp://10.0.0.21?profile=99mm", "unknown or unusable printer profile"),
+    ("tcp://10.0.0.21?profile=TM-U220", "unknown or unusable printer profile"),
+    ("tcp://10.0.0.21?qr=maybe", "qr must be native or image"),
+    ("tcp://10.0.0.21?baud=9600", "unknown or repeated option"),
+    ("tcp://10.0.0.21?profile=80mm&profile=58mm", "unknown or repeated option"),
+    ("sim://?transport=usb", "expected sim://"),
+    ("sim://?baud=9600", "expected sim://"),
+])
 def test_bad_uri(uri: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         open_printer(uri)
