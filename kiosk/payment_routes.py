@@ -1,0 +1,108 @@
+"""The kiosk's payment API: start a card payment for a service's fees, follow it, ask to cancel it.
+
+The visitor's ticket is issued by the server in the same transaction as the approval (kiosk/payments.py),
+so a visitor who paid always has a ticket, even if the kiosk page was closed meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext
+
+from core import fees
+from core.errors import N_, Conflict, InvalidInput
+from core.payments import Payment
+from core.web import current_device, field, json_body, page_language, require_device, site
+from kiosk.routes import MAX_REQUEST_ID, fee_view, print_state, ticket_json
+from kiosk.terminals import TerminalService
+
+bp = Blueprint("kiosk_payments", __name__)
+MAX_WAIT = 10.0
+
+OUTCOME_MESSAGES = {
+    "pending": N_("Follow the instructions on the payment terminal."),
+    "sent": N_("Follow the instructions on the payment terminal."),
+    "approved": N_("Payment accepted. Here is your ticket and your receipt."),
+    "declined": N_("Your payment was declined. You can try again, or take a ticket and pay at the counter."),
+    "abandoned": N_("The payment was cancelled. You can try again, or take a ticket and pay at the counter."),
+    "failed": N_("The payment terminal is not working. Please take a ticket and pay at the counter."),
+    "unknown": N_("We are checking your payment with the terminal. Please wait: you will not be charged "
+                  "twice."),
+}
+CANCEL_ON_TERMINAL = N_("To cancel, press the red key on the payment terminal.")
+
+
+def terminals() -> TerminalService:
+    return cast(TerminalService, current_app.extensions["dour.terminals"])
+
+
+def _kiosk() -> str:
+    return str((current_device() or {}).get("name"))
+
+
+@bp.post("/api/kiosk/payments")
+@require_device("kiosk")
+def start_payment() -> Any:
+    """Pay the fees of `service` on this kiosk's terminal; the same `request_id` never pays twice."""
+    data = json_body()
+    service = site().config.service(field(data, "service", str))
+    request_id = field(data, "request_id", str)
+    priority = field(data, "priority", bool, required=False) or False
+    if not 0 < len(request_id) <= MAX_REQUEST_ID:
+        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="request_id")
+    if "walk_in" not in service.kinds:
+        raise InvalidInput(N_("A kiosk issues walk-in or pickup tickets only."))
+    if not service.fees:
+        raise Conflict(N_("This service is free: no payment is needed."))
+    lang = page_language()
+    payment = terminals().require(_kiosk()).start(
+        service=service.code, items=[{"code": i.code, "amount_minor": i.amount_minor} for i in service.fees],
+        amount_minor=fees.total(service.fees), lang=lang, request_key=f"{_kiosk()}:{request_id}",
+        actor=f"device:{(current_device() or {}).get('id')}", priority=priority)
+    return jsonify(payment_json(payment)), 202
+
+
+@bp.get("/api/kiosk/payments/<reference>")
+@require_device("kiosk")
+def follow_payment(reference: str) -> Any:
+    """The payment's state, waiting up to `wait` seconds (at most 10) while the terminal has not answered."""
+    try:
+        wait = min(max(float(request.args.get("wait", "0")), 0.0), MAX_WAIT)
+    except ValueError:
+        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="wait") from None
+    terminal = terminals().require(_kiosk())
+    payment = terminal.outcome(reference, wait)
+    if payment.kiosk != _kiosk():
+        raise Conflict(N_("This payment was not made at this kiosk."))
+    return jsonify(payment_json(payment))
+
+
+@bp.post("/api/kiosk/payments/<reference>/cancel")
+@require_device("kiosk")
+def cancel_payment(reference: str) -> Any:
+    """Concert terminals take no cancel from us: the visitor is told to press the red key."""
+    terminal = terminals().require(_kiosk())
+    payment = terminal.outcome(reference)
+    if payment.kiosk != _kiosk():
+        raise Conflict(N_("This payment was not made at this kiosk."))
+    aborted = not payment.settled and terminal.terminal.abort()
+    return jsonify({**payment_json(payment), "aborted": aborted,
+                    "cancel_message": "" if aborted else gettext(CANCEL_ON_TERMINAL)})
+
+
+def _outcome_message(state: str) -> str:
+    return gettext(OUTCOME_MESSAGES[state]) if state in OUTCOME_MESSAGES else ""
+
+
+def payment_json(payment: Payment) -> dict[str, Any]:
+    """What the kiosk page shows: state, a sentence in the visitor's language, and once approved, the
+    ticket (on screen, with its print state) and the receipt."""
+    fees_shown = fee_view(str(payment.service), page_language()) if payment.service else None
+    data: dict[str, Any] = {"payment": payment.to_dict(), "message": _outcome_message(payment.state),
+                            "fees": fees_shown}
+    if payment.ticket_id:
+        data["ticket"] = ticket_json(site().ticket_view(payment.ticket_id))
+        data["print"] = print_state(_kiosk(), payment.ticket_id)
+    return data

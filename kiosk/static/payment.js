@@ -1,0 +1,130 @@
+// The fees of a paid service, then the card payment on the terminal, then the ticket and the receipt.
+// The server issues the ticket when the terminal approves, so this page only follows the payment; if the
+// page is reloaded or the network drops, the visitor is never asked to pay twice.
+const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+const FOLLOW_WAIT_S = 8;
+const UNSETTLED = new Set(["pending", "sent", "unknown"]);
+
+let flow = null; // { choice, context, requestId, reference }
+
+function itemRows(tbody, items) {
+  tbody.replaceChildren(...items.map((item) => {
+    const row = document.createElement("tr");
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.textContent = item.name;
+    const amount = document.createElement("td");
+    amount.className = "ltr-number";
+    amount.textContent = item.amount;
+    row.append(name, amount);
+    return row;
+  }));
+}
+
+export function openPayment(choice, context) {
+  flow = { choice, context, requestId: context.newRequestId(), reference: null };
+  byTestId("payment-service").textContent = choice.name;
+  itemRows(byTestId("fee-items").querySelector("tbody"), choice.fees.items);
+  byTestId("fee-total").textContent = choice.fees.total;
+  context.show("payment-screen");
+}
+
+async function request(method, url, body) {
+  const lang = encodeURIComponent(flow.context.settings.lang);
+  const response = await fetch(`${url}${url.includes("?") ? "&" : "?"}lang=${lang}`, {
+    method,
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw Object.assign(new Error(data?.message || ""), { status: response.status });
+  return data;
+}
+
+function paying(data) {
+  byTestId("paying-amount").textContent = flow.choice.fees.total;
+  byTestId("paying-message").textContent = data.message;
+  flow.context.show("paying-screen");
+}
+
+async function pay() {
+  document.body.dataset.hold = "payment";
+  byTestId("cancel-message").hidden = true;
+  try {
+    let data = await request("POST", flow.context.settings.paymentsUrl, {
+      service: flow.choice.service, request_id: flow.requestId, lang: flow.context.settings.lang,
+      priority: flow.choice.priority,
+    });
+    flow.reference = data.payment.reference;
+    paying(data);
+    while (UNSETTLED.has(data.payment.state)) {
+      data = await request("GET", `${flow.context.settings.paymentsUrl}/${flow.reference}?wait=${FOLLOW_WAIT_S}`);
+      paying(data);
+    }
+    settled(data);
+  } catch (error) {
+    // A refusal before anything was sent (409: terminal unavailable) says so; a lost connection must not
+    // make the visitor pay again: staff can see the payment.
+    failed(error.status ? error.message : flow.context.settings.strings.paymentNetwork, !error.status);
+  } finally {
+    delete document.body.dataset.hold;
+  }
+}
+
+function settled(data) {
+  if (data.payment.state === "approved" && data.ticket) {
+    showReceipt(data);
+    flow.context.showTicket({ ...data.ticket, print: data.print });
+    return;
+  }
+  failed(data.message, false);
+}
+
+function failed(message, stuck) {
+  byTestId("payment-failed-message").textContent = message;
+  byTestId("pay-again").hidden = stuck;
+  flow.requestId = flow.context.newRequestId(); // a new attempt is a new payment, with its own reference
+  flow.context.show("payment-failed-screen");
+}
+
+function showReceipt(data) {
+  const payment = data.payment;
+  const fees = data.fees || flow.choice.fees;
+  itemRows(byTestId("receipt-items").querySelector("tbody"), fees.items);
+  byTestId("receipt-total").textContent = fees.total;
+  byTestId("receipt-card").textContent = payment.card || "–";
+  byTestId("receipt-auth").textContent = payment.auth_code || "–";
+  byTestId("receipt-reference").textContent = payment.reference;
+  byTestId("receipt-etimbre").textContent = payment.etimbre || flow.context.settings.strings.etimbrePending;
+  byTestId("receipt").hidden = false;
+}
+
+async function cancel() {
+  if (!flow.reference) return;
+  try {
+    const data = await request("POST", `${flow.context.settings.paymentsUrl}/${flow.reference}/cancel`);
+    byTestId("cancel-message").textContent = data.cancel_message;
+    byTestId("cancel-message").hidden = !data.cancel_message;
+  } catch (error) {
+    byTestId("cancel-message").textContent = error.message;
+    byTestId("cancel-message").hidden = false;
+  }
+}
+
+function atCounter() {
+  flow.context.issueAtCounter();
+}
+
+function back() {
+  flow.context.show("services-screen");
+  flow = null;
+}
+
+byTestId("pay-card")?.addEventListener("click", pay);
+byTestId("pay-again")?.addEventListener("click", pay);
+byTestId("pay-cancel")?.addEventListener("click", cancel);
+byTestId("pay-at-counter")?.addEventListener("click", atCounter);
+byTestId("pay-at-counter-after")?.addEventListener("click", atCounter);
+byTestId("payment-back")?.addEventListener("click", back);
+byTestId("payment-failed-back")?.addEventListener("click", back);

@@ -1,0 +1,58 @@
+"""The kiosks' card terminals, opened from the configuration (`devices.payment`, `devices.kiosks`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from core.errors import N_, Conflict
+from core.site import Site
+from hardware.payment.uri import open_terminal
+from kiosk.payments import Approved, KioskTerminal
+
+log = logging.getLogger(__name__)
+
+
+class TerminalService:
+    """One KioskTerminal per kiosk that has a terminal; recovery of every one of them at start."""
+
+    def __init__(self, site: Site, on_approved: Approved, enabled: bool = True) -> None:
+        self.site = site
+        self.on_approved = on_approved
+        self.enabled = enabled
+        self._terminals: dict[str, KioskTerminal | None] = {}
+        self._lock = threading.Lock()
+
+    def terminal(self, kiosk: str) -> KioskTerminal | None:
+        with self._lock:
+            if kiosk not in self._terminals:
+                self._terminals[kiosk] = self._open(kiosk)
+            return self._terminals[kiosk]
+
+    def require(self, kiosk: str) -> KioskTerminal:
+        terminal = self.terminal(kiosk)
+        if terminal is None:
+            raise Conflict(N_("This kiosk takes no card payment. Please pay at a counter."))
+        return terminal
+
+    def _open(self, kiosk: str) -> KioskTerminal | None:
+        uri = self.site.config.device_uri("payment", kiosk) if self.enabled else ""
+        if not uri:
+            return None
+        timeout = float(self.site.config.devices.get("payment_timeout_seconds", 180))
+        return KioskTerminal(kiosk, open_terminal(uri), self.site, self.on_approved, timeout=timeout)
+
+    def recover_all(self, kiosks: list[str]) -> None:
+        """At start: settle what a crash left unknown, before any kiosk takes a new payment."""
+        for kiosk in kiosks:
+            terminal = self.terminal(kiosk)
+            if terminal is not None and not terminal.recover():
+                log.warning("kiosk %s: unsettled payments wait for a supervisor", kiosk)
+
+    def active(self) -> dict[str, KioskTerminal]:
+        with self._lock:
+            return {name: terminal for name, terminal in self._terminals.items() if terminal is not None}
+
+    def close(self) -> None:
+        for terminal in self.active().values():
+            terminal.terminal.close()

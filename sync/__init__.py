@@ -1,0 +1,2 @@
+"""The link to the central eConsulat: the client interface here; pusher, puller and the reference central
+come with the central API issue."""

@@ -1,0 +1,70 @@
+"""Paying consular fees at the kiosk in real Chromium, against a Concert V3 terminal simulator that this test
+scripts: a declined card says so in the visitor's language and charges nothing; trying again pays once and
+gives the ticket with its receipt; walking away from the fees screen leaves nothing behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hardware.payment import CaisseApSimulator
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def terminal() -> Iterator[CaisseApSimulator]:
+    with CaisseApSimulator(slow_seconds=0.5) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def paying_server(tmp_path: Path, dour: Any, terminal: CaisseApSimulator) -> Iterator[Any]:
+    srv = dour.Server(tmp_path, env={"DOUR_DEVICES_PAYMENT": terminal.uri}).provision()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def kiosk_page(browser: Any, server: Any, lang: str) -> Any:
+    page = browser.new_page(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    page.goto(f"{server.url}/enrol?token={server.kiosk_token}&next=/kiosk?lang={lang}")
+    return page
+
+
+def test_declined_then_paid_once_with_ticket_and_receipt(paying_server: Any, terminal: CaisseApSimulator,
+                                                         browser: Any, output_dir: Path) -> None:
+    terminal.script("decline", "slow")
+    page = kiosk_page(browser, paying_server, "ar")
+    page.get_by_test_id("service-passport").tap()
+    page.get_by_test_id("pay-card").tap()
+    failed = page.get_by_test_id("payment-failed-message")
+    failed.wait_for()
+    assert "رُفضت" in failed.inner_text()
+    page.screenshot(path=str(output_dir / "1-declined-arabic.png"))
+    page.get_by_test_id("pay-again").tap()
+    page.get_by_test_id("paying-message").wait_for()  # "follow the instructions" while the terminal works
+    page.get_by_test_id("ticket-number").wait_for(timeout=15_000)
+    assert page.get_by_test_id("ticket-number").inner_text().strip() == "A-001"
+    assert page.get_by_test_id("receipt").is_visible()
+    reference = page.get_by_test_id("receipt-reference").inner_text().strip()
+    assert page.get_by_test_id("receipt-card").inner_text().strip() == "**** 4242"
+    page.screenshot(path=str(output_dir / "2-paid-ticket-receipt.png"))
+    assert len(terminal.charges(reference)) == 1
+    assert len([t for t in terminal.ledger.entries if t.verdict == "approved"]) == 1
+
+
+def test_paying_at_the_counter_instead_gives_a_ticket_without_a_charge(
+    paying_server: Any, terminal: CaisseApSimulator, browser: Any,
+) -> None:
+    page = kiosk_page(browser, paying_server, "fr")
+    page.get_by_test_id("service-cnie").tap()
+    assert page.get_by_test_id("fee-total").inner_text().strip() == "7,50\u00a0€"
+    page.get_by_test_id("pay-at-counter").tap()
+    page.get_by_test_id("ticket-number").wait_for()
+    assert page.get_by_test_id("ticket-number").inner_text().strip() == "B-001"
+    assert not page.get_by_test_id("receipt").is_visible()
+    assert terminal.requests == []
