@@ -57,7 +57,38 @@ def create_app(
     _register_surfaces(app, site, start_devices)
     _register_errors(app)
     site.bus.subscribe(broadcaster(socketio, site))
+    _start_etimbre(app, site, start_devices)
     return app
+
+
+DEVICE_SERVICES = ("dour.printer", "dour.terminals", "dour.badges", "dour.scanners", "dour.etimbre")
+
+
+def close_devices(app: Flask) -> None:
+    """Stop every device service the app started (printers, terminals, readers, scanners, eTimbre)."""
+    for name in DEVICE_SERVICES:
+        service = app.extensions.get(name)
+        stop = getattr(service, "close", None) or getattr(service, "stop", None)
+        if stop is not None:
+            stop()
+
+
+def _start_etimbre(app: Flask, site: Site, start: bool) -> None:
+    """eTimbre numbers for approved payments, asked of the central in the background (sync/etimbre.py)."""
+    from sync.client import NoCentral
+    from sync.etimbre import EtimbreRequester, request_of
+
+    def pending() -> list[Any]:
+        return [request_of(site.config.site_id, payment,
+                           site.ticket_view(payment.ticket_id).ticket.number if payment.ticket_id else None)
+                for payment in site.etimbre_pending()]
+
+    requester = EtimbreRequester(NoCentral(), pending, site.set_etimbre,
+                                 float(site.config.sync["etimbre_retry_seconds"]))
+    app.extensions["dour.etimbre"] = requester
+    site.bus.subscribe(lambda event: requester.nudge() if event.type == "payment.approved" else None)
+    if start:
+        requester.start()
 
 
 def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:
@@ -66,7 +97,7 @@ def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:
     from kiosk import init_kiosk
 
     init_kiosk(app, site, start_devices)
-    init_counter(app, site)
+    init_counter(app, site, start_devices)
     init_display(app, site)
 
     @app.context_processor

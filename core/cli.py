@@ -103,9 +103,13 @@ def _password(args: argparse.Namespace) -> str:
         return sys.stdin.readline().rstrip("\n")
     if "DOUR_NEW_PASSWORD" in os.environ:
         return os.environ["DOUR_NEW_PASSWORD"]
-    first = getpass.getpass("Password: ")
+    return _ask_twice("Password", "The two passwords differ.")
+
+
+def _ask_twice(prompt: str, mismatch: str) -> str:
+    first = getpass.getpass(f"{prompt}: ")
     if first != getpass.getpass("Again: "):
-        raise SystemExit("The two passwords differ.")
+        raise SystemExit(mismatch)
     return first
 
 
@@ -149,6 +153,58 @@ def cmd_device_revoke(args: argparse.Namespace) -> int:
     return 0 if done else 1
 
 
+def _pin(args: argparse.Namespace) -> str:
+    """A badge's PIN: standard input with --pin-stdin, else asked twice. Never an argument (shell history)."""
+    if args.pin_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return _ask_twice("PIN", "The two PINs differ.")
+
+
+def cmd_badge_add(args: argparse.Namespace) -> int:
+    from core import badges
+
+    pin = _pin(args)
+    with _store(args).write() as db:
+        badges.enrol(db, args.username, args.badge_id, pin)
+    print(f"badge {badges.fingerprint(args.badge_id)} enrolled for {args.username}")
+    return 0
+
+
+def cmd_badge_revoke(args: argparse.Namespace) -> int:
+    from core import badges
+
+    if (args.badge_id is None) == (args.user is None):
+        raise SystemExit("Name either a badge id or --user USERNAME.")
+    with _store(args).write() as db:
+        count = badges.revoke_user(db, args.user) if args.user else int(badges.revoke(db, args.badge_id))
+    print(f"{count} badge(s) revoked")
+    return 0 if count else 1
+
+
+def cmd_badge_list(args: argparse.Namespace) -> int:
+    from core import badges
+
+    for badge in badges.list_badges(_store(args).read()):
+        state = f"revoked {badge['revoked_at']}" if badge["revoked_at"] else "active"
+        print(f"{badge['id']}\t{badge['fingerprint']}\t{badge['username']}\t{badge['created_at']}\t{state}")
+    return 0
+
+
+def _badge_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    badge = commands.add_parser("badge", help="enrol and revoke agents' badges").add_subparsers(
+        dest="action", required=True)
+    add = badge.add_parser("add", help="bind a badge to an account, with a PIN")
+    add.add_argument("username")
+    add.add_argument("badge_id", help="the id the badge reader reads (AGENT-0042, uid:04A1B2C3D4E5F6)")
+    add.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+    add.set_defaults(handler=cmd_badge_add)
+    revoke = badge.add_parser("revoke", help="revoke a badge, or every badge of --user")
+    revoke.add_argument("badge_id", nargs="?")
+    revoke.add_argument("--user", help="revoke every badge of this account (a badge lost, id unknown)")
+    revoke.set_defaults(handler=cmd_badge_revoke)
+    badge.add_parser("list", help="list badges (fingerprints, not ids)").set_defaults(handler=cmd_badge_list)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dour", description="Dour: consulate kiosk and queue system")
     parser.add_argument("--config", help="site configuration TOML file (default: $DOUR_CONFIG or built-in)")
@@ -187,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = device.add_parser("revoke", help="revoke a device's token")
     revoke.add_argument("name")
     revoke.set_defaults(handler=cmd_device_revoke)
+    _badge_commands(commands)
     return parser
 
 

@@ -22,7 +22,7 @@ from core.fees import FeeItem, check_currency, parse_items
 LANGUAGES = ("ar", "fr", "en", "es", "it", "de", "nl")
 TICKET_KINDS = ("appointment", "walk_in", "pickup")
 KIND_LABELS = {"appointment": N_("appointment"), "walk_in": N_("walk-in"), "pickup": N_("pickup")}
-SECTIONS = ("site", "server", "policy", "devices")
+SECTIONS = ("site", "server", "policy", "devices", "sync")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class SiteConfig:
     server: dict[str, Any]
     policy: dict[str, Any]
     devices: dict[str, Any]
+    sync: dict[str, Any]
     services: dict[str, Service] = field(default_factory=dict)
     counters: dict[int, Counter] = field(default_factory=dict)
 
@@ -86,8 +87,8 @@ class SiteConfig:
             raise InvalidInput(N_("Unknown service: %(code)s."), code=code) from None
 
     def device_uri(self, kind: str, owner: str | int | None = None) -> str:
-        """The URI of a kiosk's `printer`/`scanner` or a counter's `card_reader`: the owner's own entry in
-        `devices.kiosks."<kiosk name>"` or `devices.counters."<number>"`, else the site-wide default."""
+        """The URI of a kiosk's `printer`/`scanner`/`payment` or a counter's `card_reader`: the owner's
+        entry in `devices.kiosks."<kiosk name>"` or `devices.counters."<number>"`, else the site default."""
         table = "counters" if kind == "card_reader" else "kiosks"
         own = self.devices.get(table, {}).get(str(owner), {}) if owner is not None else {}
         return str(own.get(kind, self.devices.get(kind, "")) or "")
@@ -146,7 +147,8 @@ def _build(raw: dict[str, Any]) -> SiteConfig:
         for s in raw["services"]
     }
     counters = {int(c["number"]): Counter(int(c["number"]), tuple(c["services"])) for c in raw["counters"]}
-    config = SiteConfig(raw["site"], raw["server"], raw["policy"], raw["devices"], services, counters)
+    config = SiteConfig(raw["site"], raw["server"], raw["policy"], raw["devices"], raw["sync"], services,
+                        counters)
     validate(config)
     return config
 

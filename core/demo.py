@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core import clock, devices, tickets, users
+from core import badges, clock, devices, tickets, users
 from core.config import SiteConfig
 from core.site import Site
 from core.states import Action
@@ -43,6 +43,17 @@ def create_accounts(store: Store) -> dict[str, str]:
             passwords[username] = secrets.token_urlsafe(9)
             users.add_user(db, username, name, role, passwords[username])
     return passwords
+
+
+def enrol_badges(store: Store) -> dict[str, tuple[str, str]]:
+    """A badge for each demo agent (id, random PIN), to insert from the device-control page."""
+    enrolled = {}
+    with store.write() as db:
+        for index, (username, _name, _role) in enumerate(DEMO_USERS, start=1):
+            badge_id, pin = f"AGENT-{index:04d}", f"{secrets.randbelow(10**6):06d}"
+            badges.enrol(db, username, badge_id, pin)
+            enrolled[username] = (badge_id, pin)
+    return enrolled
 
 
 def enrol_devices(store: Store) -> dict[str, str]:
@@ -87,6 +98,7 @@ def run_demo(config: SiteConfig, database: str | None, seed: bool = True) -> int
     store = fresh_database(path)
     passwords = create_accounts(store)
     tokens = enrol_devices(store)
+    badge_pins = enrol_badges(store)
     count = seed_morning(Site(config, store), random.Random(7)) if seed else 0
     store.close()
     host, port = str(config.server["host"]), int(config.server["port"])
@@ -96,8 +108,11 @@ def run_demo(config: SiteConfig, database: str | None, seed: bool = True) -> int
     print(f"  display: {base}/enrol?token={tokens['display-1']}&next=/display")
     print(f"  counter: {base}/login")
     print(f"  supervision: {base}/supervisor (log in as supervisor)")
+    print(f"  payments: {base}/supervisor/payments (supervisor)")
+    print(f"  devices: {base}/devices/control (supervisor: scan a QR, printer faults, badges, card terminal)")
     for username, password in passwords.items():
-        print(f"  login:   {username} / {password}")
+        badge_id, pin = badge_pins[username]
+        print(f"  login:   {username} / {password}   (badge {badge_id}, PIN {pin})")
     print(flush=True)
     serve(lambda: create_app(config, path), host, port, str(config.server["worker"]),
           int(config.server["threads"]))

@@ -111,8 +111,75 @@ def m003_device_health_prints(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def m004_badges(db: sqlite_utils.Database) -> None:
+    """Agent badges: the badge id's SHA-256, the account, the PIN's scrypt hash; one active row per badge."""
+    for sql in (
+        """CREATE TABLE badges (
+            id INTEGER PRIMARY KEY,
+            badge_hash TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            pin_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        )""",
+        "CREATE UNIQUE INDEX badges_active ON badges (badge_hash) WHERE revoked_at IS NULL",
+    ):
+        db.execute(sql)
+
+
+def m005_payments(db: sqlite_utils.Database) -> None:
+    for sql in (
+        """CREATE TABLE payments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            reference TEXT NOT NULL UNIQUE,
+            operation TEXT NOT NULL,
+            original_reference TEXT,
+            kiosk TEXT,
+            terminal TEXT NOT NULL,
+            service TEXT,
+            items TEXT NOT NULL,
+            amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+            currency TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            auth_code TEXT,
+            card_last4 TEXT CHECK (card_last4 IS NULL OR length(card_last4) = 4),
+            terminal_code TEXT,
+            ticket_id TEXT REFERENCES tickets(id),
+            request_key TEXT UNIQUE,
+            etimbre TEXT UNIQUE,
+            etimbre_state TEXT NOT NULL,
+            resolved_by TEXT,
+            note TEXT,
+            day TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX payments_state ON payments (state, terminal)",
+        "CREATE INDEX payments_day ON payments (day)",
+        """CREATE TABLE payment_exceptions (
+            id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL,
+            terminal TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            reference TEXT,
+            amount_minor INTEGER NOT NULL,
+            detail TEXT NOT NULL,
+            found_at TEXT NOT NULL,
+            resolved_by TEXT,
+            resolved_at TEXT,
+            note TEXT,
+            UNIQUE (day, terminal, kind, reference)
+        )""",
+    ):
+        db.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     ("001_tickets_numbers_journal", m001_tickets),
     ("002_users_devices_sessions", m002_people),
     ("003_device_health_print_jobs", m003_device_health_prints),
+    ("004_badges", m004_badges),
+    ("005_payments", m005_payments),
 ]

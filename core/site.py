@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core import device_health, journal, policy, print_jobs, reports, tickets, waits
+from core import device_health, journal, payments, policy, print_jobs, reports, tickets, waits
 from core.bus import Bus
 from core.clock import now, utc_iso
 from core.config import SiteConfig
@@ -47,6 +47,12 @@ class Site:
             with self.store.write() as db:
                 yield db, events
             self.bus.publish(events)
+
+    @contextmanager
+    def change(self) -> Iterator[tuple[sqlite_utils.Database, list[journal.Event]]]:
+        """For use cases composed outside this class (payments): the same transaction-then-publish rule."""
+        with self._change() as pair:
+            yield pair
 
     def today(self) -> str:
         return self.config.local_day(now())
@@ -108,6 +114,21 @@ class Site:
     def print_problems(self) -> list[print_jobs.PrintProblem]:
         with self.store.reading() as db:
             return print_jobs.problems(db, self.today())
+
+    # --- payments (the terminal side is in kiosk/payments.py) ---------------------------------------------
+    def ticket_payment(self, ticket_id: str) -> payments.Payment | None:
+        with self.store.reading() as db:
+            return payments.for_ticket(db, ticket_id)
+
+    def etimbre_pending(self) -> list[payments.Payment]:
+        with self.store.reading() as db:
+            return payments.etimbre_pending(db)
+
+    def set_etimbre(self, reference: str, number: str) -> None:
+        """Record the central's eTimbre number for a payment (the same number twice changes nothing)."""
+        with self._change() as (db, events):
+            event = payments.set_etimbre(db, reference, number, actor="central")
+            events.extend([event] if event else [])
 
     def ticket_url(self, ticket_id: str) -> str:
         """The visitor's link to the live ticket page, as printed and shown in the QR code."""

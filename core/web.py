@@ -98,11 +98,15 @@ def field(data: dict[str, Any], name: str, kind: type, required: bool = True) ->
     return value
 
 
-def error_response(error: DourError) -> Any:
+def error_message(error: DourError) -> str:
+    """The error's sentence in the current locale (a request's, or one forced with force_locale)."""
     params = {key: gettext(value) if key in error.translated_params else value
               for key, value in error.params.items()}
-    message = gettext(error.message, **params) if params else gettext(error.message)
-    return jsonify({"error": error.code, "message": message}), error.status
+    return str(gettext(error.message, **params) if params else gettext(error.message))
+
+
+def error_response(error: DourError) -> Any:
+    return jsonify({"error": error.code, "message": error_message(error)}), error.status
 
 
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English", "es": "Español", "it": "Italiano",

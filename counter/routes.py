@@ -12,6 +12,7 @@ from core.errors import N_, InvalidInput, NotAuthenticated
 from core.states import Action
 from core.throttle import LoginThrottle
 from core.web import LANGUAGE_NAMES, current_user, field, json_body, language_context, require_user, site
+from counter.payments import fees_at_counter
 
 bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/counter")
@@ -114,9 +115,13 @@ def _my_counter() -> int:
 def state() -> Any:
     number = _my_counter()
     current = site().current_ticket(number)
+    held = None
+    if current:
+        held = current.public() | {"recalls": current.recalls,
+                                   "fees": fees_at_counter(current.id, current.service)}
     return jsonify({
         "counter": number, "seq": site().last_seq(), "now": utc_iso(),
-        "current": current.public() | {"recalls": current.recalls} if current else None,
+        "current": held,
         "waiting": site().waiting_list(number),
     })
 

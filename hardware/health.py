@@ -18,10 +18,10 @@ class HealthState(StrEnum):
 
 @dataclass(frozen=True)
 class Health:
-    """A device's state, a stable machine reason (translated by the caller) and a technical detail for staff."""
+    """A device's state, a stable machine reason (the caller translates it) and a detail for IT staff."""
 
     state: HealthState
-    reason: str = ""  # e.g. "paper_near_end", "paper_out", "cover_open", "no_answer", "unreachable"
+    reason: str = ""  # "paper_near_end", "paper_out", "cover_open", "no_answer", "unreachable", …
     detail: str = ""
 
     @classmethod

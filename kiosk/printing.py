@@ -123,7 +123,7 @@ class KioskPrinter:
     def _check(self) -> None:
         """Ask the printer how it is; report a change to the site (which journals it once)."""
         try:
-            health = self.health = _status_health(self.printer)
+            health = self.health = self.printer.health()
             self.site.report_device_health(self.device, "printer", health.state.value, health.reason,
                                            health.detail)
         except Exception:  # noqa: BLE001 - polling must survive a database hiccup
@@ -194,11 +194,3 @@ class PrintService:
         for printer in self.active().values():
             printer.close()
 
-
-def _status_health(printer: Printer) -> Health:  # TEMPORARY until Printer.health() lands
-    from hardware.printer import PrinterStatus
-    status = printer.status()
-    table = {PrinterStatus.OK: (HealthState.OK, ""), PrinterStatus.NEAR_END: (HealthState.DEGRADED,
-             "paper_near_end"), PrinterStatus.UNKNOWN: (HealthState.UNKNOWN, "no_answer")}
-    state, reason = table.get(status, (HealthState.OFFLINE, status.value))
-    return Health(state, reason)

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_babel import force_locale, gettext
 from qrcode.image.svg import SvgPathFillImage
 
+from core import fees
 from core.config import LANGUAGES
 from core.devices import device_for_token
 from core.errors import N_, Conflict, InvalidInput, NotAuthenticated
@@ -74,10 +75,18 @@ def _services(lang: str) -> list[dict[str, Any]]:
     fallback = site().config.site["default_language"]
     return [
         {"code": s.code, "prefix": s.prefix, "name": s.name(lang, fallback), "waiting": counts[s.code],
-         "kinds": list(s.kinds)}
+         "kinds": list(s.kinds), "fees": fee_view(s.code, lang)}
         for s in site().config.services.values()
         if "walk_in" in s.kinds or "pickup" in s.kinds
     ]
+
+
+def fee_view(service_code: str, lang: str) -> dict[str, Any] | None:
+    """The service's fees as the kiosk shows them, or None for a free service."""
+    service = site().config.service(service_code)
+    if not service.fees:
+        return None
+    return fees.to_json(service.fees, str(site().config.site["currency"]), lang)
 
 
 @bp.get("/api/kiosk/services")

@@ -20,7 +20,7 @@ import pytest
 
 from core import config as site_config
 from core import devices, journal, users
-from core.app import create_app
+from core.app import close_devices, create_app
 from core.clock import set_clock
 from core.site import Site
 from core.store import Store
@@ -121,6 +121,45 @@ def enrol() -> Callable[[Site, str, str], str]:
 @pytest.fixture
 def app(config: site_config.SiteConfig, tmp_path: Any) -> Any:
     return create_app(config, str(tmp_path / "t.db"), start_devices=False)
+
+
+@pytest.fixture
+def device_app(tmp_path: Any) -> Iterator[Callable[..., Any]]:
+    """An app with its devices started: device_app(DOUR_DEVICES_PRINTER="sim://"); printer and terminal are
+    off unless asked for; everything the app opened is closed after the test."""
+    apps: list[Any] = []
+
+    def make(**env: str) -> Any:
+        config = site_config.load(env={"DOUR_DEVICES_PRINTER": "", "DOUR_DEVICES_PAYMENT": "", **env})
+        apps.append(create_app(config, str(tmp_path / f"devices{len(apps)}.db")))
+        return apps[-1]
+
+    yield make
+    for opened in apps:
+        close_devices(opened)
+
+
+@pytest.fixture
+def kiosk_client() -> Callable[..., Any]:
+    """A test client of `app` enrolled as the named kiosk."""
+    def make(app: Any, name: str = "hall-1") -> Any:
+        with app.extensions["dour.site"].store.write() as db:
+            token = devices.add_device(db, name, "kiosk")
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+    return make
+
+
+@pytest.fixture
+def supervisor_client(add_agent: Callable[..., Any], login: Callable[..., Any]) -> Callable[[Any], Any]:
+    """A test client of `app` logged in as a new supervisor."""
+    def make(app: Any, username: str = "chief") -> Any:
+        add_agent(app.extensions["dour.site"], username, role="supervisor")
+        client = app.test_client()
+        assert login(client, username).status_code == 200
+        return client
+    return make
 
 
 @pytest.fixture

@@ -99,6 +99,8 @@ function renderCurrent() {
   $("current-badges").replaceChildren(...(ticket ? badges(ticket) : []));
   $("current-state").textContent = ticket ? strings[`state_${ticket.state}`] || ticket.state : "—";
   $("current-recalls").textContent = ticket ? String(ticket.recalls) : "—";
+  $("current-fees").textContent = ticket?.fees?.text || "—";
+  $("current-fees").classList.toggle("fees-due", Boolean(ticket?.fees && !ticket.fees.paid));
   $("ticket-empty").textContent = ticket ? "" : strings.no_ticket;
   tick();
 }

@@ -18,6 +18,11 @@ export function watchIdle({ idleSeconds, warningSeconds, overlay, countdown, onE
   }
 
   function warn() {
+    // A payment in progress holds the screen: the visitor is busy with the terminal, not idle.
+    if (document.body.dataset.hold) {
+      restart();
+      return;
+    }
     deadline = Date.now() + warning * 1000;
     overlay.hidden = false;
     tick();

@@ -2,6 +2,7 @@
 // Visible text comes from the page (server-translated); this module only moves between screens.
 import { watchIdle } from "./idle.js";
 import { followPrint } from "./print_status.js";
+import { openPayment } from "./payment.js";
 
 const settings = JSON.parse(document.getElementById("kiosk-settings").textContent);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -19,8 +20,8 @@ function newRequestId() {
 }
 
 function show(name) {
-  for (const screen of ["services-screen", "error-screen", "ticket-screen"]) {
-    byTestId(screen).hidden = screen !== name;
+  for (const screen of document.querySelectorAll(".flow-screen")) {
+    screen.hidden = screen.dataset.testid !== name;
   }
   window.scrollTo(0, 0);
 }
@@ -42,6 +43,12 @@ function choose(button) {
   };
   const key = JSON.stringify(body);
   if (!pending || pending.key !== key) pending = { key, body: { ...body, request_id: newRequestId() } };
+  if (button.dataset.fees) {
+    // A paid service: the fees first; paying at the counter instead issues this same choice.
+    openPayment({ service: button.dataset.service, name: button.querySelector(".service-name").textContent,
+      fees: JSON.parse(button.dataset.fees), priority: body.priority }, { settings, show, showTicket, issueAtCounter: issue, newRequestId });
+    return;
+  }
   issue();
 }
 
@@ -89,7 +96,7 @@ function fail(message, canRetry) {
   show("error-screen");
 }
 
-function showTicket(data) {
+export function showTicket(data) {
   setBusy(false);
   byTestId("ticket-number").textContent = data.ticket.number;
   byTestId("ticket-service").textContent = data.ticket.service_name;

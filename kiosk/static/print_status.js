@@ -12,7 +12,7 @@ function showState(state, message) {
   }
   const notPrinted = document.querySelector('[data-testid="not-printed"]');
   if (shown === "failed") notPrinted.textContent = message;
-  document.body.dataset.print = state;
+  document.body.dataset.printState = state; // for tests and styling; not a [data-print] element
 }
 
 async function poll(url) {

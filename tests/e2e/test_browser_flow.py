@@ -23,11 +23,15 @@ def test_kiosk_ticket_is_called_at_the_counter_and_shown_on_the_display(
     kiosk = browser.new_page(viewport={"width": 1080, "height": 1920}, has_touch=True)
     kiosk.goto(f"{server.url}/enrol?token={server.kiosk_token}&next=/kiosk")
     kiosk.get_by_test_id("lang-fr").tap()
-    kiosk.get_by_test_id("service-passport").tap()
+    kiosk.get_by_test_id("service-passport").tap()  # 60,00 € of fees: paid by card on the simulated terminal
+    assert kiosk.get_by_test_id("fee-total").inner_text().strip() == "60,00\u00a0€"
+    kiosk.screenshot(path=str(output_dir / "0-kiosk-fees.png"))
+    kiosk.get_by_test_id("pay-card").tap()
     number = kiosk.get_by_test_id("ticket-number")
     number.wait_for()
     ticket_number = number.inner_text().strip()
     assert ticket_number == "A-001"
+    assert kiosk.get_by_test_id("receipt-card").inner_text().strip() == "**** 4242"
     kiosk.screenshot(path=str(output_dir / "1-kiosk-ticket.png"))
 
     counter = dour.open_counter_page(browser.new_page(viewport={"width": 1366, "height": 768}), server)

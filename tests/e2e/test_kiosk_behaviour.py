@@ -29,12 +29,14 @@ def kiosk_page(browser: Any, server: Any, lang: str) -> Any:
 
 def test_double_tap_gives_one_ticket(server: Any, browser: Any, output_dir: Path) -> None:
     page = kiosk_page(browser, server, "en")
-    page.get_by_test_id("service-cnie").dblclick()
+    page.get_by_test_id("service-registration").dblclick()  # a free service: straight to the ticket
     page.get_by_test_id("ticket-number").wait_for()
-    assert page.get_by_test_id("ticket-number").inner_text().strip() == "B-001"
+    assert page.get_by_test_id("ticket-number").inner_text().strip() == "D-001"
     page.screenshot(path=str(output_dir / "kiosk-after-double-tap.png"))
-    seq = requests.get(f"{server.url}/api/health", timeout=10).json()["seq"]
-    assert seq == 1  # one ticket.issued event: the second tap issued nothing
+    services = requests.get(f"{server.url}/api/kiosk/services", timeout=10,
+                            headers={"Authorization": f"Bearer {server.kiosk_token}"}).json()["services"]
+    waiting = {service["code"]: service["waiting"] for service in services}
+    assert waiting["registration"] == 1  # the second tap issued nothing
 
 
 def test_idle_kiosk_warns_then_returns_to_the_start(quick_idle_server: Any, browser: Any,
@@ -55,7 +57,7 @@ def test_arabic_kiosk_is_right_to_left(server: Any, browser: Any, output_dir: Pa
     page = kiosk_page(browser, server, "ar")
     assert page.evaluate("document.documentElement.dir") == "rtl"
     assert page.evaluate("document.documentElement.lang") == "ar"
-    page.get_by_test_id("service-passport").tap()
+    page.get_by_test_id("service-civil_status").tap()
     page.get_by_test_id("ticket-number").wait_for()
-    assert "جواز السفر" in page.get_by_test_id("ticket-service").inner_text()
+    assert "الحالة المدنية" in page.get_by_test_id("ticket-service").inner_text()
     page.screenshot(path=str(output_dir / "kiosk-arabic-ticket.png"))

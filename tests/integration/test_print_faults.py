@@ -3,38 +3,27 @@ leaves a valid ticket on screen, staff are told, printing resumes by itself, fai
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-from core import config as site_config
-from core import devices
-from core.app import create_app
 
 KIOSKS = {"hall-1": {"printer": "sim://"}, "hall-2": {"printer": "sim://"}}
 
 
 @pytest.fixture
-def app(tmp_path: Any) -> Iterator[Any]:
-    config = site_config.load(env={"DOUR_DEVICES_PRINTER": "sim://"})
-    config.devices["kiosks"] = KIOSKS
-    app = create_app(config, str(tmp_path / "print.db"))
-    yield app
-    app.extensions["dour.printer"].close()
+def app(device_app: Callable[..., Any]) -> Any:
+    app = device_app(DOUR_DEVICES_PRINTER="sim://")
+    app.extensions["dour.site"].config.devices["kiosks"] = KIOSKS
+    return app
 
 
 @pytest.fixture
-def kiosk(app: Any) -> Callable[[str], Any]:
+def kiosk(app: Any, kiosk_client: Callable[..., Any]) -> Callable[[str], Any]:
     """A test client enrolled as the named kiosk."""
-    def make(name: str = "hall-1") -> Any:
-        with app.extensions["dour.site"].store.write() as db:
-            token = devices.add_device(db, name, "kiosk")
-        client = app.test_client()
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-        return client
-    return make
+    return functools.partial(kiosk_client, app)
 
 
 def simulator(app: Any, name: str = "hall-1") -> Any:
@@ -86,6 +75,7 @@ def test_near_end_keeps_printing_and_alerts_staff(app: Any, kiosk: Callable[[str
 
 @pytest.mark.parametrize("fault, reason", [
     ("paper_out", "paper_out"), ("cover_open", "cover_open"), ("mute", "printer_not_responding"),
+    ("cutter_error", "printer_offline"), ("disconnect", "print_failed"),
 ])
 @pytest.mark.parametrize("lang, words", [("fr", "imprimante"), ("ar", "الطابعة")])
 def test_a_fault_leaves_the_ticket_on_screen_with_a_message_in_the_visitors_language(
