@@ -23,11 +23,32 @@ function alertItem(device) {
   return item;
 }
 
-function problemsItem(count) {
+// A ticket that did not print, with its Reprint button: any agent can send it back to its kiosk's printer
+// when the visitor comes to the desk without paper.
+function problemItem(problem) {
   const item = document.createElement("li");
   item.className = "device-alert state-offline";
-  item.dataset.device = "print-problems";
-  item.textContent = format(strings.not_printed, { count });
+  item.dataset.device = "print-problem";
+  item.dataset.ticket = problem.ticket.number;
+  const text = document.createElement("span");
+  text.textContent = format(strings.ticket_not_printed, { number: problem.ticket.number,
+    reason: strings[problem.reason] || problem.reason });
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = strings.reprint;
+  button.dataset.testid = "reprint";
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const answer = await api("POST", `/api/tickets/${problem.ticket.id}/reprint`, {});
+      text.textContent = format(strings.reprinted, { name: answer.kiosk });
+      button.remove();
+    } catch (error) {
+      text.textContent = error.message;
+      button.disabled = false;
+    }
+  });
+  item.append(text, button);
   return item;
 }
 
@@ -36,7 +57,10 @@ async function refresh() {
   try {
     const data = await api("GET", "/api/devices/health");
     const items = data.alerts.map(alertItem);
-    if (data.print_problems) items.push(problemsItem(data.print_problems));
+    if (data.print_problems) {
+      const problems = await api("GET", "/api/print-problems");
+      items.push(...problems.tickets.map(problemItem));
+    }
     list.replaceChildren(...items);
     list.hidden = items.length === 0;
   } catch {

@@ -93,6 +93,9 @@ function showReceipt(data) {
   const fees = data.fees || flow.choice.fees;
   itemRows(byTestId("receipt-items").querySelector("tbody"), fees.items);
   byTestId("receipt-total").textContent = fees.total;
+  const paidAt = new Date(payment.updated_at);
+  byTestId("receipt-date").textContent = new Intl.DateTimeFormat(flow.context.settings.lang,
+    { dateStyle: "short", timeStyle: "short", timeZone: flow.context.settings.timezone }).format(paidAt);
   byTestId("receipt-card").textContent = payment.card || "–";
   byTestId("receipt-auth").textContent = payment.auth_code || "–";
   byTestId("receipt-reference").textContent = payment.reference;

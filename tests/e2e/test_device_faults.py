@@ -35,8 +35,9 @@ def supervisor_page(browser: Any, server: Any, path: str) -> Any:
     return page
 
 
-def test_paper_out_keeps_the_ticket_on_screen_then_staff_reprint_it(printing_server: Any, browser: Any,
-                                                                   output_dir: Path) -> None:
+def test_paper_out_keeps_the_ticket_on_screen_then_staff_reprint_it(
+    printing_server: Any, browser: Any, dour: Any, output_dir: Path,
+) -> None:
     control = supervisor_page(browser, printing_server, "/devices/control")
     control.get_by_test_id("fault-paper_out").click()
     control.wait_for_function("() => document.querySelector('[data-testid=fault-paper_out]')"
@@ -61,10 +62,15 @@ def test_paper_out_keeps_the_ticket_on_screen_then_staff_reprint_it(printing_ser
     alerts = supervision.get_by_test_id("device-alerts")
     alerts.wait_for()
     assert "Plus de papier" in alerts.inner_text()
+    desk_page = browser.new_page(viewport={"width": 1366, "height": 900})
+    desk = dour.open_counter_page(desk_page, printing_server, counter=4)  # counter 4 serves civil status
+    problem = desk.locator("#device-alerts li[data-ticket='C-001']")
+    problem.wait_for()
+    desk.screenshot(path=str(output_dir / "2-counter-alert.png"))
     control.get_by_test_id("fault-none").click()
-    supervision.locator("#print-problems tr[data-ticket='C-001'] button").click()
+    problem.get_by_test_id("reprint").click()  # the visitor came to the desk without paper
     supervision.locator("#print-problems tr[data-ticket='C-001']").wait_for(state="detached", timeout=15_000)
-    supervision.screenshot(path=str(output_dir / "2-supervisor-after-reprint.png"))
+    supervision.screenshot(path=str(output_dir / "3-supervisor-after-reprint.png"))
 
     control.get_by_test_id("printed-ticket").first.wait_for(timeout=15_000)
-    control.screenshot(path=str(output_dir / "3-device-page-printed.png"))
+    control.screenshot(path=str(output_dir / "4-device-page-printed.png"))

@@ -52,6 +52,7 @@ def test_declined_then_paid_once_with_ticket_and_receipt(paying_server: Any, ter
     assert page.get_by_test_id("receipt").is_visible()
     reference = page.get_by_test_id("receipt-reference").inner_text().strip()
     assert page.get_by_test_id("receipt-card").inner_text().strip() == "**** 4242"
+    assert page.get_by_test_id("receipt-date").inner_text().strip()
     page.screenshot(path=str(output_dir / "2-paid-ticket-receipt.png"))
     assert len(terminal.charges(reference)) == 1
     assert len([t for t in terminal.ledger.entries if t.verdict == "approved"]) == 1
@@ -68,3 +69,31 @@ def test_paying_at_the_counter_instead_gives_a_ticket_without_a_charge(
     assert page.get_by_test_id("ticket-number").inner_text().strip() == "B-001"
     assert not page.get_by_test_id("receipt").is_visible()
     assert terminal.requests == []
+
+
+@pytest.fixture
+def impatient_server(tmp_path: Path, dour: Any, terminal: CaisseApSimulator) -> Iterator[Any]:
+    srv = dour.Server(tmp_path, env={"DOUR_DEVICES_PAYMENT": terminal.uri,
+                                     "DOUR_DEVICES_PAYMENT_TIMEOUT_SECONDS": "5",
+                                     "DOUR_POLICY_KIOSK_IDLE_SECONDS": "3",
+                                     "DOUR_POLICY_KIOSK_IDLE_WARNING_SECONDS": "1"}).provision()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def test_a_visitor_who_walks_away_mid_payment_is_not_charged_and_the_kiosk_resets(
+    impatient_server: Any, terminal: CaisseApSimulator, browser: Any, output_dir: Path,
+) -> None:
+    terminal.script("no_answer")  # nobody presents a card; the terminal never answers
+    page = kiosk_page(browser, impatient_server, "fr")
+    page.get_by_test_id("service-passport").tap()
+    page.get_by_test_id("pay-card").tap()
+    page.get_by_test_id("paying-message").wait_for()
+    page.wait_for_timeout(4000)  # longer than the kiosk's idle time: the payment holds the screen
+    assert page.get_by_test_id("paying-screen").is_visible()
+    assert not page.get_by_test_id("idle-warning").is_visible()
+    page.get_by_test_id("payment-failed-message").wait_for(timeout=20_000)
+    page.screenshot(path=str(output_dir / "walked-away-not-paid.png"))
+    page.wait_for_url(lambda url: "lang=" not in url, timeout=15_000)  # then back to the start
+    assert terminal.ledger.entries == []
