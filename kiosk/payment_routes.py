@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from flask_babel import gettext
 
 from core import fees
 from core.errors import N_, Conflict, InvalidInput
 from core.payments import Payment
 from core.web import current_device, field, json_body, page_language, require_device, site
-from kiosk.routes import MAX_REQUEST_ID, fee_view, print_state, ticket_json
+from kiosk.routes import MAX_REQUEST_ID, fee_view, print_state, ticket_json, wait_seconds
 from kiosk.terminals import TerminalService
 
 bp = Blueprint("kiosk_payments", __name__)
-MAX_WAIT = 10.0
 
 OUTCOME_MESSAGES = {
     "pending": N_("Follow the instructions on the payment terminal."),
@@ -68,12 +67,8 @@ def start_payment() -> Any:
 @require_device("kiosk")
 def follow_payment(reference: str) -> Any:
     """The payment's state, waiting up to `wait` seconds (at most 10) while the terminal has not answered."""
-    try:
-        wait = min(max(float(request.args.get("wait", "0")), 0.0), MAX_WAIT)
-    except ValueError:
-        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="wait") from None
     terminal = terminals().require(_kiosk())
-    payment = terminal.outcome(reference, wait)
+    payment = terminal.outcome(reference, wait_seconds())
     if payment.kiosk != _kiosk():
         raise Conflict(N_("This payment was not made at this kiosk."))
     return jsonify(payment_json(payment))

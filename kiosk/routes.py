@@ -125,7 +125,7 @@ def printing() -> PrintService:
     return cast(PrintService, current_app.extensions["dour.printer"])
 
 
-MAX_PRINT_WAIT = 10.0
+MAX_WAIT = 10.0  # seconds a long poll may hold a request
 NOT_PRINTED = N_("The printer is not working: your ticket is on this screen. Take a photo of it or scan the "
                  "QR code with your phone, and keep your number.")
 
@@ -146,12 +146,17 @@ def print_state(kiosk: str, ticket_id: str, wait: float = 0.0) -> dict[str, Any]
 @require_device("kiosk")
 def ticket_print(ticket_id: str) -> Any:
     """The paper ticket's fate, waiting up to `wait` seconds (at most 10) while it is being printed."""
-    try:
-        wait = min(max(float(request.args.get("wait", "0")), 0.0), MAX_PRINT_WAIT)
-    except ValueError:
-        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="wait") from None
+    wait = wait_seconds()
     site().ticket_view(ticket_id)  # 404 for an unknown ticket
     return jsonify(print_state(str((current_device() or {}).get("name")), ticket_id, wait))
+
+
+def wait_seconds(limit: float = MAX_WAIT) -> float:
+    """The long poll's `wait` query parameter, in seconds, between 0 and `limit`."""
+    try:
+        return min(max(float(request.args.get("wait", "0")), 0.0), limit)
+    except ValueError:
+        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="wait") from None
 
 
 @bp.post("/api/kiosk/tickets/<ticket_id>/reprint")

@@ -24,6 +24,7 @@ from core.app import close_devices, create_app
 from core.clock import set_clock
 from core.site import Site
 from core.store import Store
+from hardware.payment import CaisseApSimulator
 
 PASSWORD = "correct horse battery"
 
@@ -222,6 +223,24 @@ harness = _load_harness()
 def server(tmp_path: Path) -> Iterator[harness.Server]:  # type: ignore[name-defined]
     """A running server. `server.kill()` is kill -9; `server.restart()` kills and starts on the same DB."""
     srv = harness.Server(tmp_path).provision()
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def terminal() -> Iterator[CaisseApSimulator]:
+    """A Concert V3 card terminal simulator on loopback, for the test to script and to read the ledger of."""
+    with CaisseApSimulator(slow_seconds=0.5) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def paying_server(tmp_path: Path, terminal: CaisseApSimulator) -> Iterator[harness.Server]:  # type: ignore[name-defined]
+    """A running server whose kiosks pay on `terminal` (provisioned: kiosk1, display1, agent1)."""
+    srv = harness.Server(tmp_path, env={"DOUR_DEVICES_PAYMENT": terminal.uri}).provision()
     srv.start()
     try:
         yield srv

@@ -23,16 +23,9 @@ function alertItem(device) {
   return item;
 }
 
-// A ticket that did not print, with its Reprint button: any agent can send it back to its kiosk's printer
-// when the visitor comes to the desk without paper.
-function problemItem(problem) {
-  const item = document.createElement("li");
-  item.className = "device-alert state-offline";
-  item.dataset.device = "print-problem";
-  item.dataset.ticket = problem.ticket.number;
-  const text = document.createElement("span");
-  text.textContent = format(strings.ticket_not_printed, { number: problem.ticket.number,
-    reason: strings[problem.reason] || problem.reason });
+// The Reprint button of a ticket that did not print: any agent can send it back to its kiosk's printer
+// when the visitor comes to the desk without paper. `report(text)` says what happened.
+export function reprintButton(problem, report) {
   const button = document.createElement("button");
   button.type = "button";
   button.textContent = strings.reprint;
@@ -41,14 +34,25 @@ function problemItem(problem) {
     button.disabled = true;
     try {
       const answer = await api("POST", `/api/tickets/${problem.ticket.id}/reprint`, {});
-      text.textContent = format(strings.reprinted, { name: answer.kiosk });
+      report(format(strings.reprinted, { name: answer.kiosk }));
       button.remove();
     } catch (error) {
-      text.textContent = error.message;
+      report(error.message);
       button.disabled = false;
     }
   });
-  item.append(text, button);
+  return button;
+}
+
+function problemItem(problem) {
+  const item = document.createElement("li");
+  item.className = "device-alert state-offline";
+  item.dataset.device = "print-problem";
+  item.dataset.ticket = problem.ticket.number;
+  const text = document.createElement("span");
+  text.textContent = format(strings.ticket_not_printed, { number: problem.ticket.number,
+    reason: strings[problem.reason] || problem.reason });
+  item.append(text, reprintButton(problem, (message) => { text.textContent = message; }));
   return item;
 }
 

@@ -1,7 +1,7 @@
 // The supervisor's device panel: every device's state since when and why, and the tickets that did not
 // print, each with a Reprint button (it prints on the kiosk where the ticket was issued).
-import { api, format, showAlert } from "./api.js";
-import { deviceName, reasonText } from "./device_alerts.js";
+import { api, showAlert } from "./api.js";
+import { deviceName, reasonText, reprintButton } from "./device_alerts.js";
 
 const strings = JSON.parse(document.getElementById("device-strings").textContent);
 const DEVICE_EVENTS = new Set(["device.health", "ticket.print_failed"]);
@@ -22,30 +22,12 @@ function deviceRow(device) {
   return row;
 }
 
-function reprintButton(problem) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.textContent = strings.reprint;
-  button.dataset.testid = "reprint";
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    try {
-      const answer = await api("POST", `/api/tickets/${problem.ticket.id}/reprint`, {});
-      button.textContent = format(strings.reprinted, { name: answer.kiosk });
-    } catch (error) {
-      showAlert(error.message);
-      button.disabled = false;
-    }
-  });
-  return button;
-}
-
 function problemRow(problem) {
   const row = document.createElement("tr");
   row.dataset.ticket = problem.ticket.number;
   const kiosk = problem.printer.split(":")[1];
   row.append(cell(problem.ticket.number), cell(kiosk), cell(strings[problem.reason] || problem.reason),
-    cell(reprintButton(problem)));
+    cell(reprintButton(problem, (message) => { row.lastElementChild.append(" ", message); })));
   return row;
 }
 

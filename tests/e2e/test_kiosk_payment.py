@@ -15,20 +15,6 @@ from hardware.payment import CaisseApSimulator
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def terminal() -> Iterator[CaisseApSimulator]:
-    with CaisseApSimulator(slow_seconds=0.5) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def paying_server(tmp_path: Path, dour: Any, terminal: CaisseApSimulator) -> Iterator[Any]:
-    srv = dour.Server(tmp_path, env={"DOUR_DEVICES_PAYMENT": terminal.uri}).provision()
-    srv.start()
-    yield srv
-    srv.stop()
-
-
 def kiosk_page(browser: Any, server: Any, lang: str) -> Any:
     page = browser.new_page(viewport={"width": 1080, "height": 1920}, has_touch=True)
     page.goto(f"{server.url}/enrol?token={server.kiosk_token}&next=/kiosk?lang={lang}")

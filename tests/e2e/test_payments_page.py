@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +20,6 @@ pytestmark = pytest.mark.browser
 
 SUPERVISOR, PASSWORD = "boss", "boss-password-1"
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-def terminal() -> Iterator[CaisseApSimulator]:
-    with CaisseApSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def paying_server(tmp_path: Path, dour: Any, terminal: CaisseApSimulator) -> Iterator[Any]:
-    srv = dour.Server(tmp_path, env={"DOUR_DEVICES_PAYMENT": terminal.uri}).provision()
-    srv.add_user(SUPERVISOR, PASSWORD, "supervisor")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def start_payment(kiosk: requests.Session, server: Any, request_id: str) -> str:
@@ -125,6 +110,7 @@ def lose_a_payment(kiosk: requests.Session, server: Any, terminal: CaisseApSimul
 def test_supervisor_voids_reconciles_and_settles_an_unknown_payment(
     paying_server: Any, terminal: CaisseApSimulator, dour: Any, browser: Any, output_dir: Path,
 ) -> None:
+    paying_server.add_user(SUPERVISOR, PASSWORD, "supervisor")
     kiosk = dour.kiosk_session(paying_server)
     first, second = pay(kiosk, paying_server, "visitor-1"), pay(kiosk, paying_server, "visitor-2")
     assert (first["state"], second["state"]) == ("approved", "approved")

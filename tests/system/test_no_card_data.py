@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import re
 import string
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,22 +46,6 @@ def test_the_scanner_finds_a_card_number_when_there_is_one() -> None:
     assert card_like(b"2026-11-23T10:00:00Z 1234567890 ****0063 4970100000000064") == []
 
 
-@pytest.fixture
-def terminal() -> Iterator[CaisseApSimulator]:
-    with CaisseApSimulator(slow_seconds=0.1) as simulator:
-        simulator.terminal.card_number = FULL_PAN
-        yield simulator
-
-
-@pytest.fixture
-def paying_server(tmp_path: Path, dour: Any, terminal: CaisseApSimulator) -> Iterator[Any]:
-    srv = dour.Server(tmp_path, env={"DOUR_DEVICES_PAYMENT": terminal.uri}).provision()
-    srv.add_user("chief", "chief-password-1", role="supervisor")
-    srv.start()
-    yield srv
-    srv.stop()
-
-
 def pay(kiosk: requests.Session, url: str) -> dict[str, Any]:
     body = {"service": "passport", "request_id": request_id()}
     started = kiosk.post(f"{url}/api/kiosk/payments", json=body, timeout=10)
@@ -78,6 +61,8 @@ def pay(kiosk: requests.Session, url: str) -> dict[str, Any]:
 def test_a_day_of_payments_leaves_no_card_number_anywhere(paying_server: Any, terminal: CaisseApSimulator,
                                                           tmp_path: Path) -> None:
     url = paying_server.url
+    terminal.terminal.card_number = FULL_PAN
+    paying_server.add_user("chief", "chief-password-1", role="supervisor")
     kiosk = requests.Session()
     kiosk.headers["Authorization"] = f"Bearer {paying_server.kiosk_token}"
     terminal.script(*OUTCOMES)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,20 +13,6 @@ import requests
 from hardware.payment import CaisseApSimulator
 
 pytestmark = pytest.mark.system
-
-
-@pytest.fixture
-def terminal() -> Iterator[CaisseApSimulator]:
-    with CaisseApSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def paying_server(tmp_path: Path, dour: Any, terminal: CaisseApSimulator) -> Iterator[Any]:
-    srv = dour.Server(tmp_path, env={"DOUR_DEVICES_PAYMENT": terminal.uri}).provision()
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def wait_for(condition: Any, seconds: float) -> bool:
