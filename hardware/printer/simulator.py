@@ -12,7 +12,6 @@ are closed at once and nothing is answered, until the fault is cleared).
 from __future__ import annotations
 
 import socket
-import socketserver
 import struct
 import threading
 import time
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
+from ..loopback import LoopbackServer
 from .escpos_stream import EscposStream
 from .transport import TcpTransport, Transport
 
@@ -151,34 +151,19 @@ class Simulator(ABC):
         self.stop()
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-
-    def __init__(self, simulator: PrinterSimulator) -> None:
-        self.simulator = simulator
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-
-class _Handler(socketserver.BaseRequestHandler):
-    server: _Server
-
-    def handle(self) -> None:
-        self.server.simulator._serve(self.request)
-
-
 class PrinterSimulator(Simulator):
     """A network printer on 127.0.0.1 (an ephemeral port), one thread per connection."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._server: _Server | None = None
+        self._server: LoopbackServer | None = None
         self._active = 0
 
     @property
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("the printer simulator is not started")
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def uri(self) -> str:
@@ -188,7 +173,7 @@ class PrinterSimulator(Simulator):
         return TcpTransport("127.0.0.1", self.port)
 
     def _open(self) -> Callable[[], None]:
-        server = self._server = _Server(self)
+        server = self._server = LoopbackServer(self._serve)
         return lambda: server.serve_forever(poll_interval=0.02)
 
     def _interrupt(self) -> None:

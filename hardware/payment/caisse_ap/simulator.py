@@ -8,11 +8,11 @@ were made, and a duplicata (CD=3) repeats the last transaction with its CF.
 from __future__ import annotations
 
 import socket
-import socketserver
 import threading
 import time
 from typing import Self
 
+from ...loopback import LoopbackServer
 from ..errors import PaymentError
 from ..money import CURRENCY_ALPHA, currency_numeric
 from ..simulation import SERIAL_ONLY, Operation, Outcome, TerminalSimulator, Transaction, Verdict
@@ -30,36 +30,20 @@ GARBAGE = b"CZ0040320AE0?10AC\xff\xfe"  # a length that is not three digits, the
 REQUEST_WAIT = 30.0
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    request_queue_size = 64  # socketserver's 5 overflows under rapid connects, and a dropped SYN costs 1 s
-
-    def __init__(self, simulator: CaisseApSimulator) -> None:
-        self.simulator = simulator
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-
-class _Handler(socketserver.BaseRequestHandler):
-    server: _Server
-
-    def handle(self) -> None:
-        self.server.simulator.serve(self.request)
-
-
 class CaisseApSimulator(TerminalSimulator):
     """A threaded loopback Concert V3 terminal; start()/stop() or a with-block."""
 
     def __init__(self, slow_seconds: float = 1.0, settle: float = 0.02) -> None:
         super().__init__(frozenset(Outcome) - SERIAL_ONLY, slow_seconds)
         self.settle = settle
-        self._server: _Server | None = None
+        self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("the Caisse-AP simulator is not started")
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def uri(self) -> str:
@@ -67,7 +51,7 @@ class CaisseApSimulator(TerminalSimulator):
 
     def start(self) -> Self:
         self._stopping.clear()
-        self._server = _Server(self)
+        self._server = LoopbackServer(self.serve)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,), daemon=True)
         self._thread.start()
         return self
