@@ -21,6 +21,7 @@ from core.site import IssuedTicket, Site
 from hardware.errors import HardwareError
 from hardware.health import Health, HealthState
 from hardware.printer import Printer, open_printer
+from kiosk.per_kiosk import PerKiosk
 
 log = logging.getLogger(__name__)
 Render = Callable[[IssuedTicket], Any]  # an issued ticket -> the printer's input (kiosk.ticket_layout)
@@ -143,15 +144,11 @@ class PrintService:
         self.site = site
         self.render = render
         self.enabled = enabled
-        self._printers: dict[str, KioskPrinter | None] = {}
-        self._lock = threading.Lock()
+        self._printers = PerKiosk(self._open)
 
     def printer(self, kiosk: str) -> KioskPrinter | None:
         """The kiosk's printer, opened on first use; None when it has none (or devices are off)."""
-        with self._lock:
-            if kiosk not in self._printers:
-                self._printers[kiosk] = self._open(kiosk)
-            return self._printers[kiosk]
+        return self._printers.get(kiosk)
 
     def _open(self, kiosk: str) -> KioskPrinter | None:
         uri = self.site.config.device_uri("printer", kiosk) if self.enabled else ""
@@ -180,12 +177,11 @@ class PrintService:
         return device.split(":", 1)[1] if device else None
 
     def outcome(self, kiosk: str, ticket_id: str, wait: float = 0.0) -> PrintOutcome | None:
-        printer = self._printers.get(kiosk)
+        printer = self._printers.opened().get(kiosk)
         return printer.outcome(ticket_id, wait) if printer is not None else None
 
     def active(self) -> dict[str, KioskPrinter]:
-        with self._lock:
-            return {name: printer for name, printer in self._printers.items() if printer is not None}
+        return self._printers.opened()
 
     def drain(self, timeout: float = 5.0) -> bool:
         return all(printer.drain(timeout) for printer in self.active().values())

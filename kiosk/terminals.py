@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from core.errors import N_, Conflict
 from core.site import Site
 from hardware.payment.uri import open_terminal
 from kiosk.payments import Approved, KioskTerminal
+from kiosk.per_kiosk import PerKiosk
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +20,10 @@ class TerminalService:
         self.site = site
         self.on_approved = on_approved
         self.enabled = enabled
-        self._terminals: dict[str, KioskTerminal | None] = {}
-        self._lock = threading.Lock()
+        self._terminals = PerKiosk(self._open)
 
     def terminal(self, kiosk: str) -> KioskTerminal | None:
-        with self._lock:
-            if kiosk not in self._terminals:
-                self._terminals[kiosk] = self._open(kiosk)
-            return self._terminals[kiosk]
+        return self._terminals.get(kiosk)
 
     def require(self, kiosk: str) -> KioskTerminal:
         terminal = self.terminal(kiosk)
@@ -50,8 +46,7 @@ class TerminalService:
                 log.warning("kiosk %s: unsettled payments wait for a supervisor", kiosk)
 
     def active(self) -> dict[str, KioskTerminal]:
-        with self._lock:
-            return {name: terminal for name, terminal in self._terminals.items() if terminal is not None}
+        return self._terminals.opened()
 
     def close(self) -> None:
         for terminal in self.active().values():
