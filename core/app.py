@@ -58,7 +58,16 @@ def create_app(
     _register_errors(app)
     site.bus.subscribe(broadcaster(socketio, site))
     _start_etimbre(app, site, start_devices)
+    _warn_simulated(site.config)
     return app
+
+
+def _warn_simulated(config: site_config.SiteConfig) -> None:
+    """A real site must not run on simulators by mistake: a simulated terminal "approves" without charging."""
+    simulated = sorted(kind for kind in ("printer", "scanner", "card_reader", "payment")
+                       if str(config.devices.get(kind, "")).startswith("sim://"))
+    if simulated:
+        log.warning("devices simulated (sim://), for demos and tests only: %s", ", ".join(simulated))
 
 
 DEVICE_SERVICES = ("dour.printer", "dour.terminals", "dour.badges", "dour.scanners", "dour.etimbre")
