@@ -61,6 +61,7 @@ def kiosk_page() -> Any:
         chosen="lang" in request.args, services=_services(lang),
         idle_seconds=config.policy["kiosk_idle_seconds"],
         warning_seconds=config.policy["kiosk_idle_warning_seconds"],
+        payment_timeout=float(config.devices.get("payment_timeout_seconds", 180)),
     )
 
 

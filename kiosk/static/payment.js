@@ -3,6 +3,9 @@
 // page is reloaded or the network drops, the visitor is never asked to pay twice.
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const FOLLOW_WAIT_S = 8;
+// Past the server's payment timeout plus the recovery's first attempts, the visitor is sent to a counter with
+// the payment's reference (staff see it; it will never be charged twice) and the kiosk is free again.
+const followLimitMs = (settings) => (settings.paymentTimeoutSeconds * 1.3 + 10) * 1000;
 const UNSETTLED = new Set(["pending", "sent", "unknown"]);
 
 let flow = null; // { choice, context, requestId, reference }
@@ -58,9 +61,14 @@ async function pay() {
     });
     flow.reference = data.payment.reference;
     paying(data);
-    while (UNSETTLED.has(data.payment.state)) {
+    const limit = Date.now() + followLimitMs(flow.context.settings);
+    while (UNSETTLED.has(data.payment.state) && Date.now() < limit) {
       data = await request("GET", `${flow.context.settings.paymentsUrl}/${flow.reference}?wait=${FOLLOW_WAIT_S}`);
       paying(data);
+    }
+    if (UNSETTLED.has(data.payment.state)) {
+      failed(flow.context.settings.strings.paymentUnconfirmed.replace("{reference}", flow.reference), true);
+      return;
     }
     settled(data);
   } catch (error) {
@@ -81,9 +89,14 @@ function settled(data) {
   failed(data.message, false);
 }
 
-function failed(message, stuck) {
+// `unconfirmed`: the outcome is unknown (terminal or server lost): the visitor must neither pay again here nor
+// take the "pay at the counter" path, which could charge twice; staff settle it from the reference.
+function failed(message, unconfirmed) {
+  const title = byTestId("payment-failed-title");
+  title.textContent = unconfirmed ? title.dataset.unconfirmed : title.dataset.notPaid;
   byTestId("payment-failed-message").textContent = message;
-  byTestId("pay-again").hidden = stuck;
+  byTestId("pay-again").hidden = unconfirmed;
+  byTestId("pay-at-counter-after").hidden = unconfirmed;
   flow.requestId = flow.context.newRequestId(); // a new attempt is a new payment, with its own reference
   flow.context.show("payment-failed-screen");
 }

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from hardware.payment import CaisseApSimulator
 
@@ -83,3 +84,35 @@ def test_a_visitor_who_walks_away_mid_payment_is_not_charged_and_the_kiosk_reset
     page.screenshot(path=str(output_dir / "walked-away-not-paid.png"))
     page.wait_for_url(lambda url: "lang=" not in url, timeout=15_000)  # then back to the start
     assert terminal.ledger.entries == []
+
+
+@pytest.fixture
+def lost_terminal_server(tmp_path: Path, dour: Any, terminal: CaisseApSimulator) -> Iterator[Any]:
+    srv = dour.Server(tmp_path, env={"DOUR_DEVICES_PAYMENT": terminal.uri,
+                                     "DOUR_DEVICES_PAYMENT_TIMEOUT_SECONDS": "2"}).provision()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def test_a_payment_that_cannot_be_confirmed_sends_the_visitor_to_a_counter_with_its_reference(
+    lost_terminal_server: Any, terminal: CaisseApSimulator, browser: Any, output_dir: Path,
+) -> None:
+    terminal.script("no_answer")
+    page = kiosk_page(browser, lost_terminal_server, "fr")
+    page.get_by_test_id("service-passport").tap()
+    page.get_by_test_id("pay-card").tap()
+    page.get_by_test_id("paying-message").wait_for()
+    terminal.stop()  # the terminal is gone: nobody can say whether the card was charged
+    message = page.get_by_test_id("payment-failed-message")
+    message.wait_for(timeout=30_000)
+    assert "Ne payez pas une seconde fois" in message.inner_text()
+    assert page.get_by_test_id("payment-failed-title").inner_text().strip() == "Paiement non confirmé"
+    assert not page.get_by_test_id("pay-again").is_visible()  # never offered to pay again
+    assert not page.get_by_test_id("pay-at-counter-after").is_visible()  # nor to pay again at a counter
+    page.screenshot(path=str(output_dir / "unconfirmed-payment.png"))
+    reference = message.inner_text().split("référence, ")[1].split(".")[0]
+    kiosk = requests.Session()
+    kiosk.headers["Authorization"] = f"Bearer {lost_terminal_server.kiosk_token}"
+    state = kiosk.get(f"{lost_terminal_server.url}/api/kiosk/payments/{reference}", timeout=10).json()
+    assert state["payment"]["state"] == "unknown"  # for a supervisor to settle
