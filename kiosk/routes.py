@@ -62,6 +62,7 @@ def kiosk_page() -> Any:
         idle_seconds=config.policy["kiosk_idle_seconds"],
         warning_seconds=config.policy["kiosk_idle_warning_seconds"],
         payment_timeout=float(config.devices.get("payment_timeout_seconds", 180)),
+        has_printer=printing().printer(str(device["name"])) is not None,
     )
 
 

@@ -29,7 +29,7 @@ from kiosk.routes import ticket_json
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/kiosk"
-NOT_PRINTED_HERE = {"state": "none"}  # a scanned ticket is shown, not printed: the page says nothing of paper
+SCANNED = {"state": "scanned"}  # a ticket shown again from its QR code: the page offers to print it (once)
 
 
 def room(kiosk: str, lang: str) -> str:
@@ -40,7 +40,7 @@ def accepted(result: ScanResult, source: str) -> dict[str, Any]:
     """The page's answer to an accepted code, in the current locale (a request's, or a forced one)."""
     answer: dict[str, Any] = {"ok": True, "kind": result.kind, "source": source, "data": dict(result.data)}
     if result.ticket is not None:
-        answer.update(ticket_json(result.ticket), print=NOT_PRINTED_HERE)
+        answer.update(ticket_json(result.ticket), print=SCANNED)
     return answer
 
 

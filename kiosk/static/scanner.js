@@ -59,7 +59,7 @@ async function showPendingTicket() {
   sessionStorage.removeItem(PENDING_TICKET);
   const url = `${settings.ticketUrl.replace("TICKET_ID", encodeURIComponent(id))}?lang=${settings.lang}`;
   const answer = await request(url, { headers: { Accept: "application/json" } });
-  showAnswer(answer.ok ? { ...answer, kind: "ticket", print: { state: "none" } } : answer);
+  showAnswer(answer.ok ? { ...answer, kind: "ticket", print: { state: "scanned" } } : answer);
 }
 
 function connectScanner() {

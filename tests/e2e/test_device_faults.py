@@ -74,3 +74,22 @@ def test_paper_out_keeps_the_ticket_on_screen_then_staff_reprint_it(
 
     control.get_by_test_id("printed-ticket").first.wait_for(timeout=15_000)
     control.screenshot(path=str(output_dir / "4-device-page-printed.png"))
+
+
+def test_once_the_paper_is_back_the_visitor_prints_their_ticket_at_the_kiosk(printing_server: Any,
+                                                                             browser: Any) -> None:
+    control = supervisor_page(browser, printing_server, "/devices/control")
+    control.get_by_test_id("fault-cover_open").click()
+    control.wait_for_function("() => document.querySelector('[data-testid=fault-cover_open]')"
+                              "?.getAttribute('aria-pressed') === 'true'")
+    kiosk = browser.new_page(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    kiosk.goto(f"{printing_server.url}/enrol?token={printing_server.kiosk_token}&next=/kiosk?lang=en")
+    kiosk.get_by_test_id("service-registration").tap()
+    kiosk.get_by_test_id("not-printed").wait_for()
+    control.get_by_test_id("fault-none").click()
+    control.wait_for_function("() => document.querySelector('[data-testid=fault-none]')"
+                              "?.getAttribute('aria-pressed') === 'true'")
+    kiosk.get_by_test_id("print-again").tap()
+    kiosk.get_by_test_id("take-ticket").wait_for()
+    assert not kiosk.get_by_test_id("print-again").is_visible()
+    control.get_by_test_id("printed-ticket").first.wait_for(timeout=15_000)
