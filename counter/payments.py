@@ -103,6 +103,16 @@ def day_payments() -> Any:
     return jsonify({"day": day, "payments": rows, "states": counts})
 
 
+@bp.get("/api/payments/<reference>")
+@require_user()
+def one_payment(reference: str) -> Any:
+    """Any agent: a payment by its reference, as a visitor shows it at the desk (e.g. "not confirmed")."""
+    payment = _payment(reference.strip().upper())
+    number = site().ticket_view(payment.ticket_id).ticket.number if payment.ticket_id else None
+    amount = fees.format_amount(payment.amount_minor, payment.currency, page_language())
+    return jsonify({"payment": payment.to_dict(), "ticket_number": number, "amount": amount})
+
+
 @bp.post("/api/payments/<reference>/resolve")
 @require_user("supervisor")
 def resolve(reference: str) -> Any:

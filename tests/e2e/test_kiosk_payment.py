@@ -96,7 +96,7 @@ def lost_terminal_server(tmp_path: Path, dour: Any, terminal: CaisseApSimulator)
 
 
 def test_a_payment_that_cannot_be_confirmed_sends_the_visitor_to_a_counter_with_its_reference(
-    lost_terminal_server: Any, terminal: CaisseApSimulator, browser: Any, output_dir: Path,
+    lost_terminal_server: Any, terminal: CaisseApSimulator, browser: Any, dour: Any, output_dir: Path,
 ) -> None:
     terminal.script("no_answer")
     page = kiosk_page(browser, lost_terminal_server, "fr")
@@ -116,3 +116,16 @@ def test_a_payment_that_cannot_be_confirmed_sends_the_visitor_to_a_counter_with_
     kiosk.headers["Authorization"] = f"Bearer {lost_terminal_server.kiosk_token}"
     state = kiosk.get(f"{lost_terminal_server.url}/api/kiosk/payments/{reference}", timeout=10).json()
     assert state["payment"]["state"] == "unknown"  # for a supervisor to settle
+
+    desk = browser.new_page(viewport={"width": 1366, "height": 1000})
+    desk.goto(f"{lost_terminal_server.url}/login")
+    desk.get_by_test_id("username").fill(dour.AGENT)
+    desk.get_by_test_id("password").fill(dour.AGENT_PASSWORD)
+    desk.get_by_test_id("login-submit").click()
+    desk.get_by_test_id("counter-option-1").click()
+    desk.get_by_test_id("lookup-reference").fill(reference.lower())  # as the visitor reads it out
+    desk.get_by_test_id("lookup-submit").click()
+    desk.wait_for_function("() => document.querySelector('[data-testid=lookup-result]').dataset.state"
+                           " === 'unknown'")
+    assert "do not charge the visitor again" in desk.get_by_test_id("lookup-result").inner_text()
+    desk.screenshot(path=str(output_dir / "desk-lookup.png"))

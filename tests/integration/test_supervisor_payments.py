@@ -136,3 +136,18 @@ def test_bad_supervisor_requests_are_refused_and_change_nothing(app: Any, kiosk:
         assert answer.get_json()["message"], path
     assert site_state(site) == before
     assert len(simulator(app).ledger.entries) == 1
+
+
+def test_any_agent_looks_a_payment_up_by_its_reference(app: Any, kiosk: Any, add_agent: Any,
+                                                       login: Any) -> None:
+    approved = paid(kiosk, "a")
+    lost = unknown_payment(app)
+    agent = app.test_client()
+    add_agent(app.extensions["dour.site"], "agent1")
+    login(agent, "agent1")
+    found = agent.get(f"/api/payments/{approved['reference'].lower()}?lang=fr").get_json()
+    assert (found["payment"]["state"], found["ticket_number"], found["amount"]) == ("approved", "A-001",
+                                                                                    "60,00\u00a0€")
+    assert agent.get(f"/api/payments/{lost}").get_json()["payment"]["state"] == "unknown"
+    assert agent.get("/api/payments/NOPE000000").status_code == 404
+    assert app.test_client().get(f"/api/payments/{lost}").status_code == 401
