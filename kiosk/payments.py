@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 Approved = Callable[[Payment], None]  # after commit: print the ticket and the receipt
 Operate = Callable[[Payment], PaymentResult]  # the terminal operation of a ledger row
 RETRY_SECONDS = 5.0  # between two attempts to settle an unknown payment with the terminal
+BUSY_GRACE_SECONDS = 2.0  # how long a new payment waits for the previous one's worker to let go
 TRANSACTION_TIMEOUT = 180.0  # longer than any terminal's own cardholder timeout (hardware.md §3.4)
 
 
@@ -57,12 +58,13 @@ class KioskTerminal:
         existing = self._existing(request_key)
         if existing is not None:
             return existing
-        if not self.recover():
-            raise Conflict(N_("Card payment is not available at this kiosk right now. "
-                              "Please pay at a counter."))
-        if not self._busy.acquire(blocking=False):
+        # A payment that just ended releases the terminal a moment after its outcome is visible: wait that long.
+        if not self._busy.acquire(timeout=BUSY_GRACE_SECONDS):
             raise Conflict(N_("A payment is already in progress at this kiosk."))
         try:
+            if not self._settle_unsettled():
+                raise Conflict(N_("Card payment is not available at this kiosk right now. "
+                                  "Please pay at a counter."))
             payment = self._create(service, items, amount_minor, lang, request_key, actor, priority)
         except BaseException:
             self._busy.release()
@@ -197,14 +199,18 @@ class KioskTerminal:
         if not self._busy.acquire(blocking=False):
             return False  # a payment is running: it settles itself
         try:
-            with self.site.store.reading() as db:
-                pending = payments.unsettled(db, self.device)
-            for payment in pending:
-                self._recover_one(payment)
-            with self.site.store.reading() as db:
-                left = payments.unsettled(db, self.device)
+            return self._settle_unsettled()
         finally:
             self._busy.release()
+
+    def _settle_unsettled(self) -> bool:
+        """`recover()` with the terminal already held; asks again later for what is left."""
+        with self.site.store.reading() as db:
+            pending = payments.unsettled(db, self.device)
+        for payment in pending:
+            self._recover_one(payment)
+        with self.site.store.reading() as db:
+            left = payments.unsettled(db, self.device)
         if left:
             self._retry_later()
         return not left
