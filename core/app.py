@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def create_app(
     _register_surfaces(app, site, start_devices)
     _register_errors(app)
     site.bus.subscribe(broadcaster(socketio, site))
-    _start_etimbre(app, site, start_devices)
+    _follow_journal(app, site, start_devices)
     _warn_simulated(site.config)
     return app
 
@@ -70,7 +71,8 @@ def _warn_simulated(config: site_config.SiteConfig) -> None:
         log.warning("devices simulated (sim://), for demos and tests only: %s", ", ".join(simulated))
 
 
-DEVICE_SERVICES = ("dour.printer", "dour.terminals", "dour.badges", "dour.scanners", "dour.etimbre")
+DEVICE_SERVICES = ("dour.printer", "dour.terminals", "dour.badges", "dour.scanners", "dour.follower")
+FOLLOW_SECONDS = 0.5
 
 
 def close_devices(app: Flask) -> None:
@@ -82,22 +84,36 @@ def close_devices(app: Flask) -> None:
             stop()
 
 
-def _start_etimbre(app: Flask, site: Site, start: bool) -> None:
-    """eTimbre numbers for approved payments, asked of the central in the background (sync/etimbre.py)."""
-    from sync.client import NoCentral
-    from sync.etimbre import EtimbreRequester, request_of
+class JournalFollower:
+    """Publishes to screens what other processes write in the journal (the sync worker's eTimbre numbers,
+    cancellations after check-in, no-shows), in seq order with this process's own events
+    (Site.follow_journal): the shared SQLite journal is the hand-over between processes, no message broker
+    needed. docs/sync.md."""
 
-    def pending() -> list[Any]:
-        return [request_of(site.config.site_id, payment,
-                           site.ticket_view(payment.ticket_id).ticket.number if payment.ticket_id else None)
-                for payment in site.etimbre_pending()]
+    def __init__(self, site: Site, interval: float = FOLLOW_SECONDS) -> None:
+        self.site, self.interval = site, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="journal-follower", daemon=True)
 
-    requester = EtimbreRequester(NoCentral(), pending, site.set_etimbre,
-                                 float(site.config.sync["etimbre_retry_seconds"]))
-    app.extensions["dour.etimbre"] = requester
-    site.bus.subscribe(lambda event: requester.nudge() if event.type == "payment.approved" else None)
+    def start(self) -> JournalFollower:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.site.follow_journal()
+            except Exception:  # noqa: BLE001 - a locked database now is fine at the next turn
+                log.exception("journal follower")
+
+
+def _follow_journal(app: Flask, site: Site, start: bool) -> None:
     if start:
-        requester.start()
+        app.extensions["dour.follower"] = JournalFollower(site).start()
 
 
 def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:

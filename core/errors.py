@@ -20,6 +20,7 @@ class DourError(Exception):
         self.message = message
         self.params = params
         self.translated_params = translate or type(self).translated_params
+        self.details: dict[str, object] = {}  # what the page may offer next (e.g. a walk-in service)
 
 
 class InvalidInput(DourError):

@@ -41,6 +41,10 @@ EVENT_TYPES: dict[str, str] = {
     "payment.etimbre_issued": "The central issued the eTimbre number of an approved payment.",
     "payment.exception": "Reconciliation found a difference or an open item, to be resolved by a supervisor.",
     "payment.exception_resolved": "A supervisor resolved a reconciliation exception, with a note.",
+    "appointment.checked_in": "A visitor checked in for an appointment (its ticket.issued follows).",
+    "appointment.changed": (
+        "The central cancelled or moved an appointment already checked in: the counter warns."),
+    "appointment.no_show": "An appointment of today was not checked in by the end of its grace period.",
     "device.health": "A device's health changed (ok, degraded, offline, unknown), with the reason.",
 }
 

@@ -176,10 +176,50 @@ def m005_payments(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def m006_appointments_sync(db: sqlite_utils.Database) -> None:
+    """Appointments as the central publishes them (or as a verified QR token told us), the QR signing keys,
+    the sync worker's state, and one ticket per appointment at most."""
+    for sql in (
+        """CREATE TABLE appointments (
+            id TEXT PRIMARY KEY,
+            reference TEXT NOT NULL UNIQUE,
+            site TEXT NOT NULL,
+            services TEXT NOT NULL,
+            slot_start TEXT NOT NULL,
+            slot_end TEXT NOT NULL,
+            day TEXT NOT NULL,
+            persons INTEGER NOT NULL,
+            lang TEXT,
+            applicant TEXT,
+            documents TEXT NOT NULL,
+            status TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            ticket_id TEXT REFERENCES tickets(id),
+            checked_in_at TEXT,
+            no_show_at TEXT,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX appointments_day ON appointments (day, status)",
+        "CREATE UNIQUE INDEX tickets_one_per_appointment ON tickets (appointment_ref) "
+        "WHERE appointment_ref IS NOT NULL",
+        """CREATE TABLE signing_keys (
+            kid TEXT PRIMARY KEY,
+            public_key BLOB NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_until TEXT NOT NULL,
+            fetched_at TEXT NOT NULL
+        )""",
+        "CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ):
+        db.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     ("001_tickets_numbers_journal", m001_tickets),
     ("002_users_devices_sessions", m002_people),
     ("003_device_health_print_jobs", m003_device_health_prints),
     ("004_badges", m004_badges),
     ("005_payments", m005_payments),
+    ("006_appointments_sync", m006_appointments_sync),
 ]

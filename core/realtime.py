@@ -11,6 +11,13 @@ from core.journal import Event
 from core.site import Site
 
 NAMESPACES = ("/display", "/counter")
+# What a waiting-room screen may hear: calls and counters. Payments, appointments (booking references) and
+# device events are for staff only.
+DISPLAY_EVENT_PREFIXES = ("ticket.", "counter.")
+
+
+def shown_on(namespace: str, event: Event) -> bool:
+    return namespace != "/display" or event.type.startswith(DISPLAY_EVENT_PREFIXES)
 
 
 def make_socketio(app: Flask, async_mode: str) -> SocketIO:
@@ -28,6 +35,7 @@ def broadcaster(socketio: SocketIO, site: Site):  # type: ignore[no-untyped-def]
     def broadcast(event: Event) -> None:
         payload = {**event.to_dict(), "waiting": site.waiting_counts()}
         for namespace in NAMESPACES:
-            socketio.emit("event", payload, namespace=namespace)
+            if shown_on(namespace, event):
+                socketio.emit("event", payload, namespace=namespace)
 
     return broadcast

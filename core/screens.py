@@ -14,6 +14,7 @@ from flask import session
 from flask_socketio import Namespace, emit
 
 from core import devices, users
+from core.realtime import shown_on
 from core.site import Site
 
 
@@ -56,7 +57,8 @@ class ScreenNamespace(Namespace):
             if len(missed) <= limit and (missed or last_seq <= self.site.last_seq()):
                 waiting = self.site.waiting_counts()
                 for event in missed:
-                    emit("event", {**event.to_dict(), "waiting": waiting, "replay": True})
+                    if shown_on(self.namespace, event):
+                        emit("event", {**event.to_dict(), "waiting": waiting, "replay": True})
                 emit("synced", {"seq": missed[-1].seq if missed else last_seq})
                 return
         snapshot = self.snapshot()

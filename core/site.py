@@ -37,6 +37,8 @@ class Site:
         self.config = config
         self.store = store
         self.bus = bus or Bus()
+        # What came before is history: screens catch up on it by seq.
+        self._published = journal.last_seq(store.read())
 
     @contextmanager
     def _change(self) -> Iterator[tuple[sqlite_utils.Database, list[journal.Event]]]:
@@ -46,7 +48,28 @@ class Site:
         with self.store.serialized():
             with self.store.write() as db:
                 yield db, events
+            if events:
+                self._publish(events)
+
+    def _publish(self, events: list[journal.Event]) -> None:
+        """Publish, in seq order and once each, everything committed since the last publication: this
+        process's `events`, and before them any that another process (the sync worker, the CLI) wrote
+        meanwhile, read back from the journal. Call under the writer lock."""
+        expected = list(range(self._published + 1, self._published + 1 + len(events)))
+        if not events or [event.seq for event in events] != expected:
+            events = journal.since(self.store.read(), self._published, limit=1_000_000)
+        if events:
+            self._published = events[-1].seq
             self.bus.publish(events)
+
+    def follow_journal(self) -> int:
+        """Publish what other processes wrote since the last publication (called every half second by the
+        server); how many events that was."""
+        with self.store.serialized():
+            before = self._published
+            if journal.last_seq(self.store.read()) > before:
+                self._publish([])
+            return self._published - before
 
     @contextmanager
     def change(self) -> Iterator[tuple[sqlite_utils.Database, list[journal.Event]]]:
@@ -68,15 +91,15 @@ class Site:
         with self._change() as (db, events):
             existing = tickets.by_request_key(db, request_key) if request_key else None
             if existing:
-                return self._issued(db, existing, replayed=True)
+                return self.issued(db, existing, replayed=True)
             ticket, event = tickets.issue(
                 db, self.config, service=service, kind=kind, lang=lang, actor=actor, priority=priority,
                 request_key=request_key, slot_at=slot_at, appointment_ref=appointment_ref,
             )
             events.append(event)
-            return self._issued(db, ticket)
+            return self.issued(db, ticket)
 
-    def _issued(self, db: Any, ticket: Ticket, replayed: bool = False) -> IssuedTicket:
+    def issued(self, db: Any, ticket: Ticket, replayed: bool = False) -> IssuedTicket:
         ahead = waits.people_ahead(db, ticket)
         return IssuedTicket(ticket, ahead, waits.estimate_minutes(db, self.config, ticket, ahead), replayed)
 
@@ -136,7 +159,7 @@ class Site:
 
     def ticket_view(self, ticket_id: str) -> IssuedTicket:
         db = self.store.read()
-        return self._issued(db, tickets.get(db, ticket_id))
+        return self.issued(db, tickets.get(db, ticket_id))
 
     # --- counters ----------------------------------------------------------------------------------------
     def open_counter(self, counter: int, user: dict[str, Any]) -> None:

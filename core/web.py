@@ -105,8 +105,16 @@ def error_message(error: DourError) -> str:
     return str(gettext(error.message, **params) if params else gettext(error.message))
 
 
+def error_json(error: DourError) -> dict[str, Any]:
+    """An error as pages get it: its code, its sentence in the current locale, and any `details`."""
+    data: dict[str, Any] = {"error": error.code, "message": error_message(error)}
+    if error.details:
+        data["details"] = error.details
+    return data
+
+
 def error_response(error: DourError) -> Any:
-    return jsonify({"error": error.code, "message": error_message(error)}), error.status
+    return jsonify(error_json(error)), error.status
 
 
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English", "es": "Español", "it": "Italiano",

@@ -78,12 +78,15 @@ def enrolled_kiosks(site: Site) -> list[str]:
 
 def init_scanning(app: Flask, site: Site, start_devices: bool) -> None:
     """QR scanners: each kiosk's server-side scanner, the `/kiosk` namespace, the page's wedge route."""
+    from core import checkin
     from core.realtime import socketio_of
+    from core.scans import register_verifier
     from kiosk.scan_routes import bp as scans_bp
     from kiosk.scan_routes import scanner_settings
     from kiosk.scanning import NAMESPACE, ScannerService
     from kiosk.socket import KioskNamespace
 
+    register_verifier(checkin.KIND, checkin.verify_code)
     app.register_blueprint(scans_bp)
     app.add_template_global(scanner_settings)
     scanners = ScannerService(app, site, start_devices)

@@ -58,7 +58,7 @@ class KioskTerminal:
         existing = self._existing(request_key)
         if existing is not None:
             return existing
-        # A payment that just ended releases the terminal a moment after its outcome is visible: wait that long.
+        # A payment that just ended lets go of the terminal a moment after its outcome is visible: wait.
         if not self._busy.acquire(timeout=BUSY_GRACE_SECONDS):
             raise Conflict(N_("A payment is already in progress at this kiosk."))
         try:

@@ -181,7 +181,8 @@ def ticket_json(issued: IssuedTicket) -> dict[str, Any]:
     config = site().config
     service = config.service(ticket.service)
     return {
-        "ticket": {**ticket.public(), "service_name": service.name(page_language(), ticket.lang)},
+        "ticket": {**ticket.public(), "service_name": service.name(page_language(), ticket.lang),
+                   "slot_at": ticket.slot_at},
         "people_ahead": issued.people_ahead,
         "wait_minutes": issued.wait_minutes,
         "url": ticket_url(ticket),

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, current_app, jsonify, url_for
 
+from core import checkin
 from core.errors import N_, InvalidInput
-from core.scans import validate
+from core.scans import ScanResult, validate
 from core.web import current_device, field, json_body, require_device, site
-from kiosk.scanning import NAMESPACE, accepted
+from kiosk.scanning import NAMESPACE, accepted, newly_issued, print_checkin
 
 bp = Blueprint("kiosk_scans", __name__)
 
 PAGE_SOURCES = ("wedge", "camera")
+MAX_REFERENCE = 32
 WEDGE_LAYOUTS = ("us", "os")
 
 
@@ -28,7 +30,26 @@ def scan() -> Any:
     source = field(data, "source", str, required=False) or "wedge"
     if source not in PAGE_SOURCES:
         raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="source")
-    return jsonify(accepted(validate(site(), code), source))
+    return answer(validate(site(), code), source)
+
+
+@bp.post("/api/kiosk/appointments/check-in")
+@require_device("kiosk")
+def check_in_by_reference() -> Any:
+    """A booking reference typed on the kiosk's keypad (the QR is damaged or missing): only an appointment the
+    site has synced is found; anything else sends the visitor to the reception desk."""
+    reference = field(json_body(), "reference", str)
+    if not 0 < len(reference) <= MAX_REFERENCE:
+        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="reference")
+    return answer(checkin.check_in_reference(site(), reference), "keypad")
+
+
+def answer(result: ScanResult, source: str) -> Any:
+    """An accepted code; an appointment it just checked in is printed here, at this kiosk."""
+    device = current_device() or {}
+    kiosk = str(device.get("name"))
+    print_checkin(current_app.extensions["dour.printer"], kiosk, result, f"device:{device.get('id')}")
+    return jsonify(accepted(result, source, kiosk)), 201 if newly_issued(result) else 200
 
 
 def wedge_layout(kiosk: str | None) -> str:
@@ -46,6 +67,7 @@ def scanner_settings(lang: str, chosen: bool, strings: dict[str, str]) -> dict[s
         "chosen": chosen,
         "namespace": NAMESPACE,
         "scanUrl": url_for("kiosk_scans.scan"),
+        "referenceUrl": url_for("kiosk_scans.check_in_by_reference"),
         "ticketUrl": url_for("kiosk.ticket_status", ticket_id="TICKET_ID"),
         "chosenUrl": url_for("kiosk.kiosk_page", lang=lang),
         "wedgeLayout": wedge_layout(device.get("name")),

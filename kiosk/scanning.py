@@ -21,10 +21,11 @@ from core.errors import DourError
 from core.realtime import socketio_of
 from core.scans import ScanResult, validate
 from core.site import Site
-from core.web import error_message
+from core.web import error_json
 from hardware.health import Health, HealthState
 from hardware.scanner import PtyScanner, Scan, ScanSource, SimulatedSerialScanner, open_scanner
-from kiosk.routes import ticket_json
+from kiosk.printing import PrintService
+from kiosk.routes import print_state, ticket_json
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +37,30 @@ def room(kiosk: str, lang: str) -> str:
     return f"kiosk:{kiosk}:{lang}"
 
 
-def accepted(result: ScanResult, source: str) -> dict[str, Any]:
-    """The page's answer to an accepted code, in the current locale (a request's, or a forced one)."""
+def accepted(result: ScanResult, source: str, kiosk: str | None = None) -> dict[str, Any]:
+    """The page's answer to an accepted code, in the current locale (a request's, or a forced one). A ticket
+    shown again offers a reprint; an appointment just checked in at `kiosk` follows its print job."""
     answer: dict[str, Any] = {"ok": True, "kind": result.kind, "source": source, "data": dict(result.data)}
     if result.ticket is not None:
-        answer.update(ticket_json(result.ticket), print=SCANNED)
+        printed = print_state(kiosk, result.ticket.ticket.id) if kiosk and newly_issued(result) else SCANNED
+        answer.update(ticket_json(result.ticket), print=printed)
     return answer
+
+
+def newly_issued(result: ScanResult) -> bool:
+    """An appointment checked in by this very scan (its ticket is to be printed)."""
+    return result.kind == "appointment" and bool(result.data.get("checked_in"))
+
+
+def print_checkin(printing: PrintService, kiosk: str, result: ScanResult, actor: str) -> None:
+    """Print the ticket of an appointment this scan checked in, at the kiosk where it was scanned."""
+    if newly_issued(result) and result.ticket is not None:
+        printing.submit(kiosk, result.ticket, actor=actor)
 
 
 def refused(error: DourError, source: str) -> dict[str, Any]:
     """The page's answer to a refused code: the sentence only, never the scanned text."""
-    return {"ok": False, "source": source, "error": error.code, "message": error_message(error)}
+    return {"ok": False, "source": source, **error_json(error)}
 
 
 class ScannerService:
@@ -95,9 +109,11 @@ class ScannerService:
     def push(self, kiosk: str, scan: Scan) -> None:
         """Check a scan once, then answer the kiosk's pages, each in its language."""
         outcome = self.check(scan.text)
+        if not isinstance(outcome, DourError):
+            print_checkin(self.app.extensions["dour.printer"], kiosk, outcome, f"scanner:{kiosk}")
         socketio = socketio_of(self.app)
         for lang in self.site.config.site["languages"]:
-            socketio.emit("scan", self.answer(outcome, scan.source, lang), to=room(kiosk, lang),
+            socketio.emit("scan", self.answer(outcome, scan.source, lang, kiosk), to=room(kiosk, lang),
                           namespace=NAMESPACE)
 
     def check(self, text: str) -> ScanResult | DourError:
@@ -106,11 +122,12 @@ class ScannerService:
         except DourError as error:
             return error
 
-    def answer(self, outcome: ScanResult | DourError, source: str, lang: str) -> dict[str, Any]:
+    def answer(self, outcome: ScanResult | DourError, source: str, lang: str,
+               kiosk: str | None = None) -> dict[str, Any]:
         with self.app.app_context(), force_locale(lang):
             if isinstance(outcome, DourError):
                 return refused(outcome, source)
-            return accepted(outcome, source)
+            return accepted(outcome, source, kiosk)
 
     def _open(self, kiosk: str) -> ScanSource | None:
         uri = self.site.config.device_uri("scanner", kiosk)

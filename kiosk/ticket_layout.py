@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from core.errors import N_
 from core.site import IssuedTicket, Site
 from hardware.printer import Align, Block, Feed, Qr, Text, Ticket
 
@@ -57,6 +58,7 @@ def layout_ticket(site: Site, issued: IssuedTicket, translate: Translate) -> Tic
         centred(ticket.number, NUMBER_SCALE, bold=True),
         *in_both(languages, service.name),
         centred(issued_at.strftime("%d/%m/%Y %H:%M")),
+        *appointment_lines(site, issued, translate, languages),
         Feed(),
         *in_both(languages, lambda lang: f"{translate(lang, 'People ahead of you')}: {issued.people_ahead}"),
         *in_both(languages, lambda lang: f"{translate(lang, 'Estimated wait')}: {minutes(lang)}"),
@@ -65,3 +67,15 @@ def layout_ticket(site: Site, issued: IssuedTicket, translate: Translate) -> Tic
         Feed(),
         centred(translate(ticket.lang, SCAN_HINT)),
     ])
+
+
+APPOINTMENT_AT = N_("Appointment at %(time)s")
+
+
+def appointment_lines(site: Site, issued: IssuedTicket, translate: Translate,
+                      languages: tuple[str, str]) -> list[Block]:
+    """An appointment ticket prints its slot (the time the visitor was given), in both languages."""
+    if issued.ticket.slot_at is None:
+        return []
+    slot = datetime.fromisoformat(issued.ticket.slot_at.replace("Z", "+00:00")).astimezone(site.config.tz)
+    return in_both(languages, lambda lang: translate(lang, APPOINTMENT_AT) % {"time": slot.strftime("%H:%M")})
