@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from core import config as site_config
 from core.errors import DourError
+from sync.central.cli import add_commands as add_central_commands
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -86,7 +87,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from core.demo import run_demo
 
     config.listen_on(args.host, args.port)
-    return run_demo(config, args.database, seed=not args.no_seed)
+    return run_demo(config, args.database, seed=not args.no_seed, config_path=args.config,
+                    central=not args.no_central)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -190,6 +192,47 @@ def cmd_badge_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync_token(config: site_config.SiteConfig) -> str:
+    """The site's bearer token for the central: $DOUR_SYNC_TOKEN, else the file `sync.token_file`."""
+    token = os.environ.get("DOUR_SYNC_TOKEN", "").strip()
+    path = str(config.sync["token_file"])
+    if not token and path:
+        try:
+            token = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise SystemExit(f"cannot read sync.token_file {path}: {error.strerror}") from None
+    if not token:
+        raise SystemExit("no site token for the central: set DOUR_SYNC_TOKEN or sync.token_file")
+    return token
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """The sync worker, its own process: no Flask app, the site's store and the central over HTTPS."""
+    import logging
+
+    from core.site import Site
+    from core.store import Store
+    from sync.http_client import HttpCentral
+    from sync.worker import SyncWorker, stop_on_signals
+
+    config = _config(args)
+    url = str(config.sync["central_url"]).strip()
+    if not url:
+        raise SystemExit("sync.central_url is empty: set it (or DOUR_SYNC_CENTRAL_URL) to the central's URL")
+    try:
+        client = HttpCentral(url, _sync_token(config), ca_file=str(config.sync["ca_file"]) or None,
+                             timeout=float(config.sync["timeout_seconds"]))
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    worker = SyncWorker(Site(config, Store(args.database or str(config.server["database"]))), client)
+    if args.once:
+        return 0 if worker.run_once().ok else 1
+    stop_on_signals(worker)
+    worker.run()
+    return 0
+
+
 def _badge_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     badge = commands.add_parser("badge", help="enrol and revoke agents' badges").add_subparsers(
         dest="action", required=True)
@@ -220,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host")
     demo.add_argument("--port", type=int)
     demo.add_argument("--no-seed", action="store_true", help="do not seed tickets")
+    demo.add_argument("--no-central", action="store_true",
+                      help="no reference central and no sync worker (the site alone)")
     demo.set_defaults(handler=cmd_demo)
 
     commands.add_parser("migrate", help="apply pending database migrations").set_defaults(handler=cmd_migrate)
@@ -244,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("name")
     revoke.set_defaults(handler=cmd_device_revoke)
     _badge_commands(commands)
+    sync = commands.add_parser("sync", help="run the sync worker with the central (its own process)")
+    sync.add_argument("--once", action="store_true", help="one round (pull, eTimbres, push), then exit")
+    sync.set_defaults(handler=cmd_sync)
+    add_central_commands(commands)
     return parser
 
 

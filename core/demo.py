@@ -90,7 +90,9 @@ def _serve_some(site: Site, served: list[Ticket]) -> None:
                 tickets.apply(db, tickets.get(db, ticket.id), action, actor="demo", changes=changes)
 
 
-def run_demo(config: SiteConfig, database: str | None, seed: bool = True) -> int:
+def run_demo(config: SiteConfig, database: str | None, seed: bool = True, config_path: str | None = None,
+             central: bool = True) -> int:
+    from core import demo_link
     from core.app import create_app
     from core.serve import serve
 
@@ -101,6 +103,7 @@ def run_demo(config: SiteConfig, database: str | None, seed: bool = True) -> int
     badge_pins = enrol_badges(store)
     count = seed_morning(Site(config, store), random.Random(7)) if seed else 0
     store.close()
+    link = demo_link.start(config, config_path, path) if central else None
     host, port = str(config.server["host"]), int(config.server["port"])
     base = f"http://{host}:{port}"
     print(f"Dour demo: {config.site['name']} ({count} tickets seeded)")
@@ -109,7 +112,10 @@ def run_demo(config: SiteConfig, database: str | None, seed: bool = True) -> int
     print(f"  counter: {base}/login")
     print(f"  supervision: {base}/supervisor (log in as supervisor)")
     print(f"  payments: {base}/supervisor/payments (supervisor)")
-    print(f"  devices: {base}/devices/control (supervisor: scan a QR, printer faults, badges, card terminal)")
+    print(f"  devices: {base}/devices/control (supervisor: scan a QR, today's appointment codes, printer "
+          "faults, badges, card terminal, cut the link with the central)")
+    if link is not None:
+        print(f"  central: {link.central_url} (reference eConsulat, seeded; the sync worker runs beside it)")
     for username, password in passwords.items():
         badge_id, pin = badge_pins[username]
         print(f"  login:   {username} / {password}   (badge {badge_id}, PIN {pin})")

@@ -30,7 +30,8 @@ def async_mode() -> str:
 
 
 class DourServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, factory: Callable[[], Flask], bind: str, worker: str, threads: int) -> None:
+    def __init__(self, factory: Callable[[], Flask], bind: str, worker: str, threads: int,
+                 certfile: str | None = None, keyfile: str | None = None) -> None:
         if worker not in WORKERS:
             raise ValueError(f"server.worker must be one of {', '.join(WORKERS)}, not {worker!r}")
         self.factory = factory
@@ -47,6 +48,8 @@ class DourServer(BaseApplication):  # type: ignore[misc]
             "errorlog": "-",
             "loglevel": "warning",
         }
+        if certfile or keyfile:  # HTTPS straight from gunicorn (the reference central); the site uses a proxy
+            self.options.update(certfile=certfile, keyfile=keyfile)
         super().__init__()
 
     def load_config(self) -> None:
@@ -62,6 +65,7 @@ class DourServer(BaseApplication):  # type: ignore[misc]
 
 
 def serve(
-    factory: Callable[[], Flask], host: str, port: int, worker: str = "gevent", threads: int = 64
+    factory: Callable[[], Flask], host: str, port: int, worker: str = "gevent", threads: int = 64,
+    certfile: str | None = None, keyfile: str | None = None,
 ) -> None:
-    DourServer(factory, f"{host}:{port}", worker, threads).run()
+    DourServer(factory, f"{host}:{port}", worker, threads, certfile, keyfile).run()

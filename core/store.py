@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,14 +36,15 @@ def connect(path: str) -> sqlite_utils.Database:
 class Store:
     """One writer connection behind a lock (plus BEGIN IMMEDIATE for other processes), per-thread readers."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, schema: Callable[[sqlite_utils.Database], object] | None = None) -> None:
+        """`schema` brings the database up to date (default: the site's migrations)."""
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
         self._writer = connect(path)
         self._local = os_thread_local()
-        migrate(self._writer)
+        (schema or migrate)(self._writer)
 
     @contextmanager
     def serialized(self) -> Iterator[None]:
