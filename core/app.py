@@ -71,7 +71,8 @@ def _warn_simulated(config: site_config.SiteConfig) -> None:
         log.warning("devices simulated (sim://), for demos and tests only: %s", ", ".join(simulated))
 
 
-DEVICE_SERVICES = ("dour.printer", "dour.terminals", "dour.badges", "dour.scanners", "dour.follower")
+DEVICE_SERVICES = ("dour.printer", "dour.terminals", "dour.badges", "dour.scanners", "dour.follower",
+                   "dour.sync_watcher")
 FOLLOW_SECONDS = 0.5
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from core.config import SiteConfig
@@ -38,6 +39,14 @@ class DemoLink:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def first_slot(config: SiteConfig) -> str:
+    """The demo day's first slot: two hours ago, but early enough that its 7.5 hours of slots end today, so
+    that valid, early and late codes exist whenever the demo is started."""
+    local = datetime.now(config.tz)
+    minutes = min(max(local.hour * 60 + local.minute - 120, 0), 16 * 60 + 15)
+    return f"{minutes // 60:02d}:{minutes % 60 // 15 * 15:02d}"
 
 
 def _dour(config_path: str | None, *args: str) -> list[str]:
@@ -73,7 +82,8 @@ def start(config: SiteConfig, config_path: str | None, site_database: str) -> De
 
     write_secret(admin_file, secrets.token_urlsafe(32))
     subprocess.run(_dour(config_path, "central", "seed-demo", "--database", str(central_db), "--token-file",
-                         str(site_token)), check=True, stdout=subprocess.DEVNULL)
+                         str(site_token), "--first-slot", first_slot(config)), check=True,
+                   stdout=subprocess.DEVNULL)
     port = int(config.server["port"]) + CENTRAL_PORT_OFFSET
     link = DemoLink(f"http://127.0.0.1:{port}", admin_file, site_token)
     link.processes.append(subprocess.Popen(_dour(

@@ -12,6 +12,7 @@ from core.errors import N_, InvalidInput, NotAuthenticated
 from core.states import Action
 from core.throttle import LoginThrottle
 from core.web import LANGUAGE_NAMES, current_user, field, json_body, language_context, require_user, site
+from counter import appointment_desk
 from counter.payments import fees_at_counter
 
 bp = Blueprint("counter", __name__, template_folder="templates", static_folder="static",
@@ -115,14 +116,16 @@ def _my_counter() -> int:
 def state() -> Any:
     number = _my_counter()
     current = site().current_ticket(number)
+    db = site().store.read()
     held = None
     if current:
-        held = current.public() | {"recalls": current.recalls,
-                                   "fees": fees_at_counter(current.id, current.service)}
+        held = current.public() | {"recalls": current.recalls, "slot_at": current.slot_at,
+                                   "fees": fees_at_counter(current.id, current.service),
+                                   "appointment": appointment_desk.for_desk(db, current)}
     return jsonify({
         "counter": number, "seq": site().last_seq(), "now": utc_iso(),
         "current": held,
-        "waiting": site().waiting_list(number),
+        "waiting": appointment_desk.with_persons(db, site().waiting_list(number)),
     })
 
 

@@ -1,10 +1,21 @@
-"""`/counter` namespace: logged-in agents see queue changes live (their page refreshes its lists)."""
+"""`/counter` namespace: logged-in agents see queue changes live (their page refreshes its lists).
+
+Supervisors also join the room `supervisors`, where the link with eConsulat arrives as `sync` (on connect,
+then from counter/sync_watcher.py whenever it changes).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask_socketio import emit, join_room
+
+from core.clock import now, utc_iso
 from core.screens import ScreenNamespace
+from counter.sync_status import sync_view
+
+NAMESPACE = "/counter"
+SUPERVISORS_ROOM = "supervisors"
 
 
 class CounterNamespace(ScreenNamespace):
@@ -13,3 +24,13 @@ class CounterNamespace(ScreenNamespace):
 
     def snapshot(self) -> dict[str, Any]:
         return {**self.base_snapshot(), "open_counters": self.site.open_counters()}
+
+    def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
+        if not super().on_connect(auth):
+            return False
+        user = self.user()
+        if user is not None and user["role"] == "supervisor":
+            join_room(SUPERVISORS_ROOM)
+            moment = now()
+            emit("sync", {**sync_view(self.site, moment), "now": utc_iso(moment)})
+        return True

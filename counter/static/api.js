@@ -53,3 +53,14 @@ export function clearAlert() {
   region.hidden = true;
   region.querySelector("[data-alert-text]").textContent = "";
 }
+
+// Run one action of the page: its error goes to the alert region, and the page's view is refreshed after.
+export async function actThenRefresh(call, refresh) {
+  try {
+    await call();
+    clearAlert();
+  } catch (error) {
+    showAlert(error.message);
+  }
+  refresh();
+}

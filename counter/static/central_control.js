@@ -1,6 +1,6 @@
 // The device-control page's demo central: today's appointment QR codes, each scanned with one click into a
 // kiosk's simulated scanner (the real serial path), and the switch that cuts or restores the link.
-import { api, format, pageStrings, showAlert, clearAlert } from "./api.js";
+import { actThenRefresh, api, format, pageStrings } from "./api.js";
 
 const strings = pageStrings();
 const section = document.querySelector("[data-central]");
@@ -26,15 +26,7 @@ function sampleRow(sample, kiosks) {
   return row;
 }
 
-async function act(call) {
-  try {
-    await call();
-    clearAlert();
-  } catch (error) {
-    showAlert(error.message);
-  }
-  refresh();
-}
+const act = (call) => actThenRefresh(call, refresh);
 
 async function refresh() {
   let state;

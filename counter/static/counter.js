@@ -1,5 +1,7 @@
 // The agent's desk: pick a counter, then call, recall, start, finish, mark no-show and transfer tickets.
 // The waiting list follows the /counter namespace live: every event or snapshot triggers one refetch.
+// An appointment ticket at the desk shows its appointment (only here: the server sends it to the counter that
+// holds the ticket), with a warning when eConsulat cancels or moves it after the visitor checked in.
 import { ApiError, api, clearAlert, format, pageStrings, showAlert } from "./api.js";
 import { chooseTransferTarget, confirmAction, openDialog } from "./dialogs.js";
 import { connectLive } from "/static/live.js";
@@ -28,6 +30,10 @@ const serviceName = (code) => {
   return names[LANG] || Object.values(names)[0] || code;
 };
 const clockTime = new Intl.DateTimeFormat(`${LANG}-u-nu-latn`, { hour: "2-digit", minute: "2-digit", timeZone: timezone });
+const dayAndTime = new Intl.DateTimeFormat(`${LANG}-u-nu-latn`, {
+  weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit", timeZone: timezone,
+});
+const personsText = (count) => (count === 1 ? strings.persons_one : format(strings.persons_many, { count }));
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -46,6 +52,7 @@ function badges(ticket) {
     marks.push(element("span", "badge appointment", text));
   }
   if (ticket.kind === "pickup") marks.push(element("span", "badge pickup", strings.pickup));
+  if (ticket.persons > 1) marks.push(element("span", "badge persons", personsText(ticket.persons)));
   return marks;
 }
 
@@ -102,7 +109,35 @@ function renderCurrent() {
   $("current-fees").textContent = ticket?.fees?.text || "—";
   $("current-fees").classList.toggle("fees-due", Boolean(ticket?.fees && !ticket.fees.paid));
   $("ticket-empty").textContent = ticket ? "" : strings.no_ticket;
+  renderAppointment(ticket?.appointment || null, ticket?.slot_at);
   tick();
+}
+
+function warningText(warning) {
+  if (!warning) return "";
+  if (warning.kind === "cancelled") return strings.warning_cancelled;
+  return format(strings.warning_moved, { when: dayAndTime.format(new Date(warning.slot_start)) });
+}
+
+function renderAppointment(appointment, checkedInSlot) {
+  $("appointment").hidden = !appointment;
+  const warning = warningText(appointment?.warning);
+  // Written only when it changes: the banner is an alert region, read out each time its text is set.
+  if ($("appointment-warning").textContent !== warning) $("appointment-warning").textContent = warning;
+  if ($("appointment").dataset.reference !== (appointment?.reference || "")) $("appointment").classList.remove("changed");
+  $("appointment").dataset.reference = appointment?.reference || "";
+  if (!appointment) return;
+  const slot = checkedInSlot || appointment.slot_start;
+  $("appointment-title").textContent = format(strings.appointment_title,
+    { reference: appointment.reference, time: clockTime.format(new Date(slot)) });
+  $("appointment-persons").textContent = personsText(appointment.persons);
+  $("appointment-services").textContent = appointment.services.map(serviceName).join(", ");
+  const documents = appointment.documents.map((code) => strings.documents[code] || code);
+  $("appointment-documents").replaceChildren(...(documents.length ? documents : [strings.no_documents])
+    .map((text) => element("li", "", text)));
+  $("appointment-applicant").textContent = appointment.applicant || "—";
+  $("appointment-note").hidden = appointment.source !== "token";
+  $("appointment-note").textContent = appointment.source === "token" ? strings.not_synced : "";
 }
 
 function renderWaiting() {
@@ -286,6 +321,16 @@ function onKey(event) {
   }
 }
 
+// Every event refreshes the desk; the refreshed state brings the warning when eConsulat changed the
+// appointment of the ticket held here (the event names it by its booking reference): the panel is outlined.
+function onEvent(event) {
+  const held = page.current?.appointment?.reference;
+  if (event.type === "appointment.changed" && held && event.appointment === held) {
+    $("appointment").classList.add("changed");
+  }
+  scheduleRefresh();
+}
+
 function onConnection(connected) {
   $("connection").hidden = connected;
   $("connection").textContent = connected ? "" : strings.offline;
@@ -303,7 +348,7 @@ async function start() {
     $("agent-name").textContent = me.user.display_name || me.user.username;
     await loadCounters();
     // No last seq on the first connect: the server answers with a snapshot, which triggers the first refresh.
-    page.live = connectLive("/counter", { onEvent: scheduleRefresh, onSnapshot: scheduleRefresh, onStatus: onConnection });
+    page.live = connectLive("/counter", { onEvent, onSnapshot: scheduleRefresh, onStatus: onConnection });
     if (page.counter) showDesk(); else showPicker();
   } catch (error) {
     fail(error);

@@ -1,20 +1,12 @@
 // The demo's device-control page: each button calls /api/sim/…, which acts on a simulated device through
 // its real driver and protocol. Printed tickets are rendered back from the bytes the printer received.
-import { api, format, pageStrings, showAlert, clearAlert } from "./api.js";
+import { actThenRefresh, api, format, pageStrings, showAlert } from "./api.js";
 
 const strings = pageStrings();
 const config = JSON.parse(document.getElementById("control-config").textContent);
 const REFRESH_MS = 3000;
 
-async function act(call) {
-  try {
-    await call();
-    clearAlert();
-  } catch (error) {
-    showAlert(error.message);
-  }
-  refresh();
-}
+const act = (call) => actThenRefresh(call, refresh);
 
 function faultButtons(kiosk) {
   return [null, ...config.faults].map((fault) => {

@@ -69,4 +69,6 @@ function onStatus(connected) {
 
 refresh();
 setInterval(refresh, CLOCK_REFRESH_MS);
-connectLive("/counter", { onEvent: scheduleRefresh, onSnapshot: scheduleRefresh, onStatus });
+const live = connectLive("/counter", { onEvent: scheduleRefresh, onSnapshot: scheduleRefresh, onStatus });
+// The link with eConsulat, pushed to supervisors only: supervisor_sync.js renders it.
+live.socket.on("sync", (view) => document.dispatchEvent(new CustomEvent("dour:sync", { detail: view })));
