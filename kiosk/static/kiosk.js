@@ -3,6 +3,7 @@
 import { watchIdle } from "./idle.js";
 import { followPrint } from "./print_status.js";
 import { openPayment } from "./payment.js";
+import { showAppointmentFacts, startAppointments } from "./appointment.js";
 
 const settings = JSON.parse(document.getElementById("kiosk-settings").textContent);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -104,6 +105,7 @@ export function showTicket(data) {
   byTestId("people-ahead").textContent = String(data.people_ahead);
   byTestId("wait-minutes").textContent = String(data.wait_minutes);
   byTestId("ticket-qr").src = settings.qrUrl.replace("TICKET_ID", encodeURIComponent(data.ticket.id));
+  showAppointmentFacts(data, settings);
   show("ticket-screen");
   followPrint(data, settings);
 }
@@ -121,6 +123,7 @@ function start() {
   toggle.addEventListener("click", () => togglePriority(toggle));
   byTestId("retry").addEventListener("click", issue);
   byTestId("error-back").addEventListener("click", () => show("services-screen"));
+  startAppointments({ settings, show, showTicket });
   watchIdle({
     idleSeconds: settings.idleSeconds,
     warningSeconds: settings.warningSeconds,

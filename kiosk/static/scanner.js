@@ -1,14 +1,18 @@
 // The kiosk's QR scanner, page side. Codes come from the server's serial scanner, pushed on the /kiosk
 // namespace, or from a keyboard-wedge scanner caught here and posted to /api/kiosk/scans. The server checks
 // every code the same way (core/scans.py); this module only shows its answer: the ticket screen, or the
-// server's sentence for a refused code, which then goes away by itself.
+// server's sentence for a refused code, which then goes away by itself (a refused appointment code is
+// explained on the appointment screen instead, once the visitor has chosen a language: appointment.js).
 import { showTicket } from "./kiosk.js";
+import { showAppointmentRefusal } from "./appointment.js";
 import { listenForWedgeScans } from "./wedge.js";
 
 const settings = JSON.parse(document.getElementById("scanner-settings").textContent);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const MESSAGE_MS = 8000;
 const PENDING_TICKET = "dour.scannedTicket";
+// What the scan added (an appointment's party) and, for an appointment it just checked in, its print job.
+const PENDING_DATA = "dour.scannedData";
 let messageTimer = 0;
 
 function hideMessage() {
@@ -25,12 +29,17 @@ function showMessage(text) {
 
 function showAnswer(answer) {
   document.body.dataset.lastScan = answer.ok ? answer.kind : answer.error || "refused";
-  if (!answer.ok) return showMessage(answer.message || settings.strings.server);
+  if (!answer.ok) {
+    if (settings.chosen && showAppointmentRefusal(answer)) return hideMessage();
+    return showMessage(answer.message || settings.strings.server);
+  }
   if (!answer.ticket) return showMessage(settings.strings.server);
   hideMessage();
   if (settings.chosen) return showTicket(answer);
   // The start screen has no ticket screen: open the visitor flow, which shows the ticket (below).
   sessionStorage.setItem(PENDING_TICKET, answer.ticket.id);
+  const print = answer.data?.checked_in ? answer.print : null;
+  sessionStorage.setItem(PENDING_DATA, JSON.stringify({ data: answer.data || {}, print }));
   window.location.assign(settings.chosenUrl);
 }
 
@@ -56,10 +65,12 @@ async function postScan(code, source) {
 async function showPendingTicket() {
   const id = sessionStorage.getItem(PENDING_TICKET);
   if (!id || !settings.chosen) return;
+  const { data = {}, print = null } = JSON.parse(sessionStorage.getItem(PENDING_DATA) || "{}");
   sessionStorage.removeItem(PENDING_TICKET);
+  sessionStorage.removeItem(PENDING_DATA);
   const url = `${settings.ticketUrl.replace("TICKET_ID", encodeURIComponent(id))}?lang=${settings.lang}`;
   const answer = await request(url, { headers: { Accept: "application/json" } });
-  showAnswer(answer.ok ? { ...answer, kind: "ticket", print: { state: "scanned" } } : answer);
+  showAnswer(answer.ok ? { ...answer, kind: "ticket", data, print: print || { state: "scanned" } } : answer);
 }
 
 function connectScanner() {

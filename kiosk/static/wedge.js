@@ -27,8 +27,9 @@ export function decodeKey(event, layout) {
   return pair ? pair[event.shiftKey ? 1 : 0] : null;
 }
 
-// Calls onScan(text) for each fast burst of at least MIN_LENGTH characters ended by Enter. Only that Enter
-// is kept from the page (it would otherwise press the focused button); other keys pass through untouched.
+// Calls onScan(text) for each fast burst of at least MIN_LENGTH characters ended by Enter. Only that Enter,
+// and a space inside a burst (appointment codes contain some), are kept from the page: either would otherwise
+// press the focused button. Other keys pass through untouched.
 export function listenForWedgeScans({ layout = "us", onScan }) {
   let buffer = "";
   let last = -Infinity;
@@ -46,6 +47,7 @@ export function listenForWedgeScans({ layout = "us", onScan }) {
       return;
     }
     const char = decodeKey(event, layout);
+    if (char === " " && buffer.length > 0) event.preventDefault();
     if (char !== null) buffer += char;
   }, { capture: true });
 }

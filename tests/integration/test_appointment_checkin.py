@@ -20,7 +20,8 @@ OTHER_KEY = tokens.new_private_key()
 
 
 def signing_key(kid: str = "k1", private: Any = KEY, days: int = 30) -> tokens.SigningKey:
-    return tokens.SigningKey(kid, tokens.public_bytes(private), NOW - timedelta(days=days), NOW + timedelta(days=days))
+    return tokens.SigningKey(kid, tokens.public_bytes(private), NOW - timedelta(days=days),
+                             NOW + timedelta(days=days))
 
 
 def claims(**changes: Any) -> tokens.AppointmentClaims:
@@ -61,7 +62,8 @@ def synced(site: Any, **changes: Any) -> None:
     """Store the central's version of the appointment, as the sync worker does."""
     item = {"id": "apt_0001", "reference": "RDV-7K3Q9M", "site": "ma-paris", "services": ["passport"],
             "slot_start": "2026-12-02T09:20:00Z", "slot_end": "2026-12-02T09:35:00Z", "persons": 1,
-            "lang": "fr", "applicant": "APL-5D2F9A1C", "documents": ["photo"], "status": "booked", "version": 1}
+            "lang": "fr", "applicant": "APL-5D2F9A1C", "documents": ["photo"], "status": "booked",
+            "version": 1}
     item.update(changes)
     with site.store.write() as db:
         appointments.store_from_central(db, appointments.validated(item, site.config), "central")
@@ -72,7 +74,8 @@ def test_a_valid_code_checks_in_once_and_shows_the_slot(kiosk: Any, app_site: An
     assert first.status_code == 201, first.get_json()
     data = first.get_json()
     assert data["kind"] == "appointment" and data["data"]["checked_in"] is True
-    assert data["ticket"]["kind"] == "appointment" and data["ticket"]["slot_at"] == "2026-12-02T09:20:00.000000Z"
+    assert data["ticket"]["kind"] == "appointment"
+    assert data["ticket"]["slot_at"] == "2026-12-02T09:20:00.000000Z"
     state = site_state(app_site)
     again = kiosk(token())  # the same code again: the same ticket, nothing new
     assert again.status_code == 200 and again.get_json()["ticket"]["id"] == data["ticket"]["id"]
@@ -139,7 +142,8 @@ def test_a_cancelled_appointment_is_refused(kiosk: Any, app_site: Any, site_stat
 def test_a_moved_appointment_says_when(kiosk: Any, app_site: Any) -> None:
     synced(app_site, slot_start="2026-12-03T14:00:00Z", slot_end="2026-12-03T14:15:00Z", version=2)
     answer = kiosk(token()).get_json()
-    assert answer["error"] == "appointment_moved" and "2026-12-03" in answer["message"] and "15:00" in answer["message"]
+    assert answer["error"] == "appointment_moved"
+    assert "2026-12-03" in answer["message"] and "15:00" in answer["message"]
 
 
 def test_a_move_within_todays_window_checks_in_at_the_new_slot(kiosk: Any, app_site: Any) -> None:
@@ -148,7 +152,8 @@ def test_a_move_within_todays_window_checks_in_at_the_new_slot(kiosk: Any, app_s
     assert answer.status_code == 201 and answer.get_json()["ticket"]["slot_at"].startswith("2026-12-02T09:40")
 
 
-def test_the_keypad_finds_a_synced_appointment_and_nothing_else(kiosk: Any, app_site: Any, site_state: Any) -> None:
+def test_the_keypad_finds_a_synced_appointment_and_nothing_else(kiosk: Any, app_site: Any,
+                                                                site_state: Any) -> None:
     before = site_state(app_site)
     unknown = kiosk.keypad("RDV-AAAAAA")
     assert unknown.status_code == 404 and unknown.get_json()["error"] == "appointment_unknown_reference"
@@ -182,7 +187,8 @@ def test_a_change_after_check_in_warns_the_counter(kiosk: Any, app_site: Any) ->
     ticket = kiosk(token()).get_json()["ticket"]
     synced(app_site, status="cancelled", version=2)
     warning = [e for e in app_site.events_since(0, 100) if e.type == "appointment.changed"]
-    assert len(warning) == 1 and warning[0].ticket_id == ticket["id"] and warning[0].data["status"] == "cancelled"
+    assert len(warning) == 1 and warning[0].ticket_id == ticket["id"]
+    assert warning[0].data["status"] == "cancelled"
 
 
 def test_a_display_hears_the_call_but_never_the_appointment(kiosk: Any, app: Any, client: Any,
@@ -197,3 +203,14 @@ def test_a_display_hears_the_call_but_never_the_appointment(kiosk: Any, app: Any
         types = [m["args"][0].get("type") for m in socket.get_received("/display") if m["name"] == "event"]
         assert types == ["ticket.issued"]
     assert "appointment.checked_in" in [e.type for e in app_site.events_since(0, 100)]
+
+
+def test_a_family_ahead_counts_its_persons_in_the_wait(kiosk: Any, app_site: Any, clock: Any) -> None:
+    synced(app_site, persons=4)
+    assert kiosk(token(persons=4)).status_code == 201
+    clock.advance(timedelta(seconds=1))
+    walk_in = app_site.issue_ticket(service="passport", kind="walk_in", lang="fr", actor="test")
+    minutes = app_site.config.service("passport").average_service_minutes
+    counters = len([c for c in app_site.config.counters.values() if "passport" in c.services])
+    assert walk_in.people_ahead == 1
+    assert walk_in.wait_minutes == -(-4 * minutes // counters)  # four persons' service, not one
