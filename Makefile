@@ -36,7 +36,7 @@ apt:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-venv: $(STAMP)
+venv: $(STAMP) $(VENDOR_JS)  # the browser assets too: the pages need the Socket.IO client
 
 $(STAMP): setup.cfg pyproject.toml | apt
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)

@@ -60,6 +60,9 @@ def create_app(
     site.bus.subscribe(broadcaster(socketio, site))
     _follow_journal(app, site, start_devices)
     _warn_simulated(site.config)
+    if not (VENDOR_DIR / "socket.io.min.js").exists():
+        log.error("the Socket.IO browser client is missing (%s): live pages will not work; run `make venv`",
+                  VENDOR_DIR)
     return app
 
 
@@ -139,6 +142,12 @@ def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:
     def socketio_client() -> Any:
         """The pinned Socket.IO browser client, installed from the npm registry by the Makefile."""
         return send_from_directory(VENDOR_DIR, "socket.io.min.js", mimetype="text/javascript")
+
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        """Browsers ask for it on every page; an SVG icon rather than a 404 in every log."""
+        return send_from_directory(Path(__file__).resolve().parent / "static", "favicon.svg",
+                                   mimetype="image/svg+xml", max_age=86400)
 
     @app.get("/api/health")
     def health() -> Any:

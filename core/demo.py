@@ -116,6 +116,10 @@ def run_demo(config: SiteConfig, database: str | None, seed: bool = True, config
           "faults, badges, card terminal, cut the link with the central)")
     if link is not None:
         print(f"  central: {link.central_url} (reference eConsulat, seeded; the sync worker runs beside it)")
+    if not config.server.get("public_url"):
+        print("  phones: the QR links on tickets point at this machine's loopback address; to follow a "
+              "ticket from a phone, run with --host 0.0.0.0 and DOUR_SERVER_PUBLIC_URL=http://<this PC's "
+              "LAN address>:<port>")
     for username, password in passwords.items():
         badge_id, pin = badge_pins[username]
         print(f"  login:   {username} / {password}   (badge {badge_id}, PIN {pin})")

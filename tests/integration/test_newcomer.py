@@ -1,0 +1,25 @@
+"""A newcomer's first minutes: no 404 in every page's log, and the docs say what the server really runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_site_has_an_icon(client: Any) -> None:
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 200 and answer.mimetype == "image/svg+xml" and b"<svg" in answer.data
+
+
+def test_the_cli_docs_name_the_default_worker() -> None:
+    serve = next(line for line in (ROOT / "docs" / "cli.md").read_text(encoding="utf-8").splitlines()
+                 if line.startswith("| `dour serve"))
+    assert "`gevent` by default" in serve
+
+
+def test_make_venv_fetches_the_browser_client() -> None:
+    venv = next(line for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+                if line.startswith("venv:"))
+    assert "$(VENDOR_JS)" in venv
