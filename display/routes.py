@@ -45,8 +45,9 @@ def display_page() -> Any:
     config = site().config
     languages = screen_languages(config.site["languages"], request.args.get("languages", ""))
     prefixes = {code: service.prefix for code, service in config.services.items()}
-    return render_template("display.html", site=config.site, services=service_names(), prefixes=prefixes,
-                           languages=languages, words=screen_words(languages))
+    with force_locale(languages[0]):  # staff hints (sound, connection) in the screen's first language
+        return render_template("display.html", site=config.site, services=service_names(),
+                               prefixes=prefixes, languages=languages, words=screen_words(languages))
 
 
 def screen_languages(offered: list[str], asked: str) -> list[str]:

@@ -40,6 +40,7 @@ function applyLanguage() {
   const where = document.querySelector(".call-where");
   where.classList.toggle("rtl", where.querySelector("[data-word]").dir === "rtl");
   document.body.dataset.language = code;
+  renderDate(new Date(serverNow())); // with the words, not up to a second later
 }
 
 function rotateLanguage() {
@@ -130,12 +131,18 @@ const timeFormat = new Intl.DateTimeFormat("en-GB", {
 });
 const dayKey = new Intl.DateTimeFormat("en-CA", { timeZone: config.timezone });
 
+function renderDate(now) {
+  const date = $("date");
+  date.textContent = new Intl.DateTimeFormat(`${language()}-u-nu-latn`, {
+    weekday: "long", day: "numeric", month: "long", timeZone: config.timezone,
+  }).format(now);
+  date.lang = language();
+}
+
 function tickClock() {
   const now = new Date(serverNow());
   $("clock").textContent = timeFormat.format(now);
-  $("date").textContent = new Intl.DateTimeFormat(`${language()}-u-nu-latn`, {
-    weekday: "long", day: "numeric", month: "long", timeZone: config.timezone,
-  }).format(now);
+  renderDate(now);
   const day = dayKey.format(now);
   if (screen.day && day !== screen.day) resync(); // a new day: yesterday's calls leave the screen
   screen.day = day;
