@@ -12,7 +12,7 @@ from qrcode.image.svg import SvgPathFillImage
 from core import fees
 from core.config import LANGUAGES
 from core.devices import device_for_token
-from core.errors import N_, Conflict, InvalidInput, NotAuthenticated
+from core.errors import N_, Conflict, InvalidInput, NotAuthenticated, NotFound
 from core.site import IssuedTicket
 from core.tickets import Ticket
 from core.web import (
@@ -196,8 +196,12 @@ def ticket_url(ticket: Ticket) -> str:
 
 @bp.get("/t/<ticket_id>")
 def visitor_ticket(ticket_id: str) -> Any:
-    """The visitor's live ticket page (the QR on the printed ticket). The id itself is the credential."""
-    issued = site().ticket_view(ticket_id)
+    """The visitor's live ticket page (the QR on the printed ticket). The id itself is the credential. An
+    unknown id gets a page in the phone's language (a 404 page, not JSON)."""
+    try:
+        issued = site().ticket_view(ticket_id)
+    except NotFound:
+        return render_template("ticket_not_found.html", **language_context(), site=site().config.site), 404
     lang = request.args.get("lang", "")
     lang = lang if lang in site().config.site["languages"] else issued.ticket.lang
     with force_locale(lang):  # the ticket's language, not the phone's, unless ?lang= says otherwise

@@ -23,3 +23,9 @@ def test_make_venv_fetches_the_browser_client() -> None:
     venv = next(line for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
                 if line.startswith("venv:"))
     assert "$(VENDOR_JS)" in venv
+
+
+def test_an_unknown_ticket_link_shows_a_page_in_the_phones_language(client: Any) -> None:
+    answer = client.get("/t/AAAAAAAAAAAAAAAAAAAAAA", headers={"Accept-Language": "es-ES,es;q=0.9"})
+    assert answer.status_code == 404 and answer.mimetype == "text/html"
+    assert 'lang="es"' in answer.get_data(as_text=True) and "No encontramos" in answer.get_data(as_text=True)
