@@ -54,16 +54,20 @@ def kiosk_page() -> Any:
     device = current_device()
     if device is None or device["kind"] != "kiosk":
         return render_template("not_enrolled.html", **language_context()), 401
-    lang = page_language()
     config = site().config
-    return render_template(
-        "kiosk.html", **language_context(lang), site=config.site, languages=_languages(),
-        chosen="lang" in request.args, services=_services(lang),
-        idle_seconds=config.policy["kiosk_idle_seconds"],
-        warning_seconds=config.policy["kiosk_idle_warning_seconds"],
-        payment_timeout=float(config.devices.get("payment_timeout_seconds", 180)),
-        has_printer=printing().printer(str(device["name"])) is not None,
-    )
+    chosen = "lang" in request.args
+    # Before a visitor chooses, the kiosk speaks the site's language (a scan refused on the start screen
+    # included), not the kiosk PC's browser language nor the previous visitor's.
+    lang = page_language() if chosen else str(config.site["default_language"])
+    with force_locale(lang):
+        return render_template(
+            "kiosk.html", **language_context(lang), site=config.site, languages=_languages(),
+            chosen=chosen, services=_services(lang),
+            idle_seconds=config.policy["kiosk_idle_seconds"],
+            warning_seconds=config.policy["kiosk_idle_warning_seconds"],
+            payment_timeout=float(config.devices.get("payment_timeout_seconds", 180)),
+            has_printer=printing().printer(str(device["name"])) is not None,
+        )
 
 
 def _languages() -> list[dict[str, Any]]:

@@ -29,3 +29,10 @@ def test_an_unknown_ticket_link_shows_a_page_in_the_phones_language(client: Any)
     answer = client.get("/t/AAAAAAAAAAAAAAAAAAAAAA", headers={"Accept-Language": "es-ES,es;q=0.9"})
     assert answer.status_code == 404 and answer.mimetype == "text/html"
     assert 'lang="es"' in answer.get_data(as_text=True) and "No encontramos" in answer.get_data(as_text=True)
+
+
+def test_the_kiosk_start_screen_speaks_the_sites_language_not_the_browsers(client: Any,
+                                                                           kiosk_token: str) -> None:
+    client.get(f"/enrol?token={kiosk_token}&next=/kiosk")
+    page = client.get("/kiosk", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="fr"' in page and '"lang": "fr"' in page
