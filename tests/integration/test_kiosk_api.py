@@ -67,7 +67,7 @@ def test_services_listed_for_the_kiosk(client, kiosk_token) -> None:
     assert body["lang"] == "es"
     names = {s["code"]: s["name"] for s in body["services"]}
     assert names["passport"] == "Pasaporte"
-    assert len(names) == 8
+    assert len(names) == 9 and names["judicial"] == "Documentos judiciales (antecedentes penales)"
 
 
 def test_visitor_ticket_page_and_status(client, kiosk_token) -> None:

@@ -11,11 +11,13 @@ from core import config as site_config
 from core.config import LANGUAGES
 from core.errors import InvalidInput
 
+# Every service a post handles on eConsulat, the newer ones included (driving-licence authentication,
+# judicial documents, repatriation of remains; remote consular registration is finished at "registration").
 SERVICES = ["passport", "cnie", "civil_status", "registration", "legalisation", "driving_licence",
-            "repatriation", "pickup"]
+            "judicial", "repatriation", "pickup"]
 
 
-def test_defaults_have_the_eight_services_in_seven_languages(config) -> None:
+def test_defaults_have_every_service_in_seven_languages(config) -> None:
     assert list(config.services) == SERVICES
     for service in config.services.values():
         assert set(service.names) == set(LANGUAGES), service.code
