@@ -78,3 +78,11 @@ def test_a_line_that_reads_the_same_in_both_languages_is_printed_once(issue: Any
     _, ticket = issue("ar")
     assert ticket.texts().count("05/01/2026 09:14") == 1
     assert len(ticket.texts()) == len(set(ticket.texts()))
+
+
+def test_an_appointment_ticket_prints_its_slot_in_both_languages(site: Site, clock: Any) -> None:
+    clock.set(datetime(2026, 1, 5, 8, 14, tzinfo=UTC))
+    issued = site.issue_ticket(service="passport", kind="appointment", lang="fr", actor="test",
+                               slot_at="2026-01-05T08:30:00.000000Z")
+    texts = layout_ticket(site, issued, translate).texts()
+    assert "Rendez-vous à 09:30" in texts and "موعد على الساعة 09:30" in texts
