@@ -147,11 +147,9 @@ def store_from_central(db: sqlite_utils.Database, row: dict[str, Any], actor: st
     current = get(db, row["id"])
     if current is not None and current.version >= row["version"] and current.source == "sync":
         return None
-    values = {**row, "source": "sync", "updated_at": utc_iso()}
+    _upsert(db, {**row, "source": "sync", "updated_at": utc_iso()})
     if current is None:
-        db.table("appointments").insert(values)
         return None
-    db.table("appointments").update(row["id"], values)
     changed = row["status"] != current.status or row["slot_start"] != current.slot_start
     if current.ticket_id and changed:
         data = {"appointment": current.reference, "status": row["status"], "slot_start": row["slot_start"],
@@ -163,11 +161,24 @@ def store_from_central(db: sqlite_utils.Database, row: dict[str, Any], actor: st
 def store_from_token(db: sqlite_utils.Database, row: dict[str, Any]) -> Appointment:
     """An appointment the site has not synced yet, accepted from its verified QR alone (reconciled when the
     central's version arrives: `store_from_central` replaces it whatever the versions)."""
-    db.table("appointments").upsert({**row, "applicant": None, "documents": "[]", "source": "token",
-                                     "updated_at": utc_iso()}, pk="id")
+    _upsert(db, {**row, "applicant": None, "documents": "[]", "source": "token", "updated_at": utc_iso()})
     found = get(db, row["id"])
     assert found is not None
     return found
+
+
+CENTRAL_COLUMNS = ("id", "reference", "site", "services", "slot_start", "slot_end", "day", "persons", "lang",
+                   "applicant", "documents", "status", "version", "source", "updated_at")
+UPSERT = (f"INSERT INTO appointments ({', '.join(CENTRAL_COLUMNS)}) "
+          f"VALUES ({', '.join('?' for _ in CENTRAL_COLUMNS)}) ON CONFLICT (id) DO UPDATE SET "
+          + ", ".join(f"{column} = excluded.{column}" for column in CENTRAL_COLUMNS[1:]))
+
+
+def _upsert(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
+    """Insert or update the central's columns of one appointment; the site's own (its ticket, check-in and
+    no-show) are left as they are. A plain statement: sqlite-utils' insert reads the schema at each call,
+    which made a pull of 10,000 appointments three times slower."""
+    db.execute(UPSERT, [values[column] for column in CENTRAL_COLUMNS])
 
 
 def mark_checked_in(db: sqlite_utils.Database, appointment: Appointment, ticket_id: str, at: str) -> None:
