@@ -17,13 +17,16 @@ from typing import Any
 
 import sqlite_utils
 
-from core import journal
+from core import journal, tickets
 from core.clock import utc_iso
+from core.config import SiteConfig
 from core.errors import N_, Conflict, NotFound
+from core.tickets import Ticket
 
 FINAL = ("approved", "declined", "abandoned", "failed", "voided", "refunded")
 UNSETTLED = ("sent", "unknown")
 OPERATIONS = ("payment", "void", "refund")
+PAYABLE_STATES = ("waiting", "called")  # a ticket being served pays at its counter
 MOVES: dict[str, tuple[str, ...]] = {
     "pending": ("sent", "failed"),
     "sent": ("approved", "declined", "abandoned", "failed", "unknown"),
@@ -96,10 +99,38 @@ def of_day(db: sqlite_utils.Database, day: str) -> list[Payment]:
 
 
 def for_ticket(db: sqlite_utils.Database, ticket_id: str) -> Payment | None:
-    """The fee payment that issued this ticket, if any."""
-    row = db.execute(_select("ticket_id = ? AND operation = 'payment' ORDER BY id DESC LIMIT 1"),
-                     [ticket_id]).fetchone()
+    """The fee payment of this ticket that counts: the approved one, else one whose outcome is not known
+    yet, else the latest voided or refunded one. Attempts that took no money (declined, abandoned, failed:
+    the visitor of an appointment keeps the ticket and pays at the counter) are not its payment."""
+    row = db.execute(_select(
+        "ticket_id = ? AND operation = 'payment' AND state NOT IN ('declined', 'abandoned', 'failed') "
+        "ORDER BY CASE state WHEN 'approved' THEN 0 WHEN 'voided' THEN 2 WHEN 'refunded' THEN 2 ELSE 1 END, "
+        "id DESC LIMIT 1"), [ticket_id]).fetchone()
     return Payment(*row) if row else None
+
+
+NOT_AT_KIOSK = N_("The fees of this ticket cannot be paid at the kiosk. Please pay them at the counter.")
+FREE = N_("This service is free: no payment is needed.")
+ALREADY_PAID = N_("The fees of this ticket are already paid.")
+UNDER_WAY = N_("A payment of these fees is already under way or being checked. Please ask at the counter.")
+
+
+def payable_ticket(db: sqlite_utils.Database, config: SiteConfig, ticket_id: str, today: str) -> Ticket:
+    """The ticket whose fees a kiosk may take now, or Conflict (NotFound for an unknown id): today's, not
+    served yet (waiting or called), an appointment (a walk-in pays before its ticket is issued) of a service
+    with fees, and no payment of it approved or still unsettled. Checked again in the transaction that writes
+    the payment row, so that two kiosks never take the same fees."""
+    ticket = tickets.get(db, ticket_id)
+    if ticket.kind != "appointment" or ticket.day != today or ticket.state not in PAYABLE_STATES:
+        raise Conflict(NOT_AT_KIOSK)
+    if not config.service(ticket.service).fees:
+        raise Conflict(FREE)
+    paid = for_ticket(db, ticket_id)
+    if paid is not None and paid.state == "approved":
+        raise Conflict(ALREADY_PAID)
+    if paid is not None and not paid.settled:
+        raise Conflict(UNDER_WAY)
+    return ticket
 
 
 def etimbre_pending(db: sqlite_utils.Database) -> list[Payment]:
@@ -123,18 +154,19 @@ def create(db: sqlite_utils.Database, *, reference: str, terminal: str, amount_m
            lang: str, day: str, actor: str, operation: str = "payment", kiosk: str | None = None,
            service: str | None = None, items: list[dict[str, Any]] | None = None,
            original_reference: str | None = None, request_key: str | None = None,
-           priority: bool = False) -> Changed:
-    """The row that exists before anything is sent: state pending, our unique reference."""
+           priority: bool = False, ticket_id: str | None = None) -> Changed:
+    """The row that exists before anything is sent: state pending, our unique reference; `ticket_id` when it
+    pays the fees of a ticket issued before (an appointment checked in), else the ticket comes at approval."""
     if operation not in OPERATIONS or type(amount_minor) is not int or amount_minor <= 0:
         raise ValueError(f"bad payment: {operation!r} of {amount_minor!r}")
     now = utc_iso()
     db.execute(
         "INSERT INTO payments (reference, operation, original_reference, kiosk, terminal, service, items, "
-        "amount_minor, currency, lang, priority, state, etimbre_state, day, request_key, created_at, "
-        "updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 'none', ?, ?, ?, ?)",
+        "amount_minor, currency, lang, priority, state, etimbre_state, day, request_key, ticket_id, "
+        "created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 'none', ?, ?, ?, ?, ?)",
         [reference, operation, original_reference, kiosk, terminal, service, json.dumps(items or []),
-         amount_minor, currency, lang, int(priority), day, request_key, now, now],
+         amount_minor, currency, lang, int(priority), day, request_key, ticket_id, now, now],
     )
     payment = get(db, reference)
     return payment, _journal(db, payment, "pending", None, actor)

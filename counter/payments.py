@@ -64,6 +64,10 @@ def fees_at_counter(ticket_id: str, service_code: str) -> dict[str, Any] | None:
         total = fees.format_amount(fees.total(service.fees), currency, page_language())
         return {"paid": False, "text": gettext(TO_COLLECT, amount=total)}
     amount = fees.format_amount(payment.amount_minor, payment.currency, page_language())
+    if not payment.settled:  # an appointment's fees paid at the kiosk after check-in, outcome not known yet
+        return {"paid": False, "state": payment.state, "reference": payment.reference,
+                "etimbre": None, "etimbre_state": payment.etimbre_state,
+                "text": gettext(UNCONFIRMED_AT_KIOSK, amount=amount, reference=payment.reference)}
     stamp = payment.etimbre or gettext(ETIMBRE_PENDING)
     return {"paid": payment.state == "approved", "state": payment.state, "reference": payment.reference,
             "etimbre": payment.etimbre, "etimbre_state": payment.etimbre_state,
@@ -73,6 +77,8 @@ def fees_at_counter(ticket_id: str, service_code: str) -> dict[str, Any] | None:
 TO_COLLECT = N_("%(amount)s to collect at the counter (not paid at the kiosk)")
 PAID_AT_KIOSK = N_("%(amount)s paid by card at the kiosk (ref. %(reference)s) · eTimbre: %(etimbre)s")
 ETIMBRE_PENDING = N_("pending")
+UNCONFIRMED_AT_KIOSK = N_("%(amount)s by card at the kiosk not confirmed (ref. %(reference)s): do not charge "
+                          "the visitor again; a supervisor settles it on the payments page.")
 
 
 @bp.get("/supervisor/payments")

@@ -26,7 +26,8 @@ def init_kiosk(app: Flask, site: Site, start_devices: bool = True) -> None:
 
     app.register_blueprint(bp)
     translate = translator(app)
-    printing = PrintService(site, lambda issued: ticket_and_receipt(site, issued, translate), start_devices)
+    printing = PrintService(site, lambda issued: ticket_and_receipt(site, issued, translate), start_devices,
+                            lambda reference: receipt_alone(site, reference, translate))
     app.extensions["dour.printer"] = printing
     if start_devices:
         for kiosk in enrolled_kiosks(site):
@@ -47,6 +48,16 @@ def ticket_and_receipt(site: Site, issued: IssuedTicket, translate: Callable[[st
     return Ticket([*ticket.blocks, *layout_receipt(site, payment, translate)])
 
 
+def receipt_alone(site: Site, reference: str, translate: Callable[[str, str], str]) -> Ticket:
+    """The printed job of a payment made after its ticket was printed (an appointment's fees): the receipt."""
+    from core import payments
+    from kiosk.receipt_layout import layout_receipt
+
+    with site.store.reading() as db:
+        payment = payments.get(db, reference)
+    return Ticket(layout_receipt(site, payment, translate))
+
+
 def init_payments(app: Flask, site: Site, printing: PrintService, start_devices: bool) -> None:
     """Card terminals: settle what a crash left unknown before any kiosk takes a payment."""
     from kiosk.payment_routes import bp as payments_bp
@@ -60,11 +71,18 @@ def init_payments(app: Flask, site: Site, printing: PrintService, start_devices:
 
 
 def print_paid(printing: PrintService, site: Site, payment: Payment) -> None:
-    """Print the ticket (and receipt) of a payment approved while its visitor is still at the kiosk; one
+    """Print the ticket and its receipt of a payment approved while its visitor is still at the kiosk, or
+    the receipt alone when the ticket was printed before (an appointment's fees paid after check-in); one
     recovered long after (a restart) is not printed to nobody: staff reprint it if the visitor comes."""
+    from kiosk.payments import paid_issued_ticket
+
     if payment.kiosk and payment.ticket_id and not stale(payment.created_at):
         issued = site.ticket_view(payment.ticket_id)
-        printing.submit(payment.kiosk, issued, actor=f"payment:{payment.reference}")
+        actor = f"payment:{payment.reference}"
+        if paid_issued_ticket(payment, issued.ticket):
+            printing.submit(payment.kiosk, issued, actor=actor)
+        else:
+            printing.submit_receipt(payment.kiosk, payment.reference, actor=actor)
 
 
 def stale(created_at: str, minutes: int = STALE_PAYMENT_MINUTES) -> bool:

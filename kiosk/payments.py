@@ -5,8 +5,11 @@ The order that makes a payment impossible to lose or double:
 2. the row moves to `sent` and is committed, then the request goes to the terminal;
 3. the answer is recorded; an approval issues the visitor's ticket in the same transaction.
 A crash or a lost answer leaves `sent` or `unknown`; `recover()` asks the terminal for its last transaction
-(duplicata) and matches our reference. While a payment of a terminal is unsettled that terminal takes no new
-payment (its "last transaction" must stay ours), and a supervisor settles what the terminal cannot tell.
+(duplicata) and matches our reference: ours gives its outcome, a readable one with another reference proves
+ours did not complete, anything unreadable proves nothing (the payment stays unknown). While a payment of a
+terminal is unsettled that terminal takes no new payment (its "last transaction" must stay ours), and a
+supervisor settles what the terminal cannot tell. A payment may also pay the fees of a ticket issued before
+it (an appointment checked in): linked to that ticket from its first row, its approval issues none.
 """
 
 from __future__ import annotations
@@ -23,8 +26,16 @@ from core.clock import now
 from core.errors import N_, Conflict
 from core.payments import Payment
 from core.site import Site
+from core.tickets import Ticket
 from hardware.errors import HardwareError
-from hardware.payment import QUERY, PaymentProgress, PaymentRequest, PaymentResult, PaymentState
+from hardware.payment import (
+    LastTransaction,
+    Match,
+    PaymentProgress,
+    PaymentRequest,
+    PaymentResult,
+    PaymentState,
+)
 from hardware.payment.base import PaymentTerminal
 from hardware.payment.money import new_reference
 
@@ -53,8 +64,9 @@ class KioskTerminal:
 
     # --- paying ------------------------------------------------------------------------------------------
     def start(self, *, service: str, items: list[dict[str, Any]], amount_minor: int, lang: str,
-              request_key: str, actor: str, priority: bool = False) -> Payment:
-        """Record the attempt and hand it to the worker; the same request_key returns the same payment."""
+              request_key: str, actor: str, priority: bool = False, ticket_id: str | None = None) -> Payment:
+        """Record the attempt and hand it to the worker; the same request_key returns the same payment.
+        With `ticket_id`, it pays the fees of that ticket (core.payments.payable_ticket) and issues none."""
         existing = self._existing(request_key)
         if existing is not None:
             return existing
@@ -65,7 +77,8 @@ class KioskTerminal:
             if not self._settle_unsettled():
                 raise Conflict(N_("Card payment is not available at this kiosk right now. "
                                   "Please pay at a counter."))
-            payment = self._create(service, items, amount_minor, lang, request_key, actor, priority)
+            payment = self._create(service, items, amount_minor, lang, request_key, actor, priority,
+                                   ticket_id)
         except BaseException:
             self._busy.release()
             raise
@@ -77,12 +90,14 @@ class KioskTerminal:
             return payments.by_request_key(db, request_key)
 
     def _create(self, service: str, items: list[dict[str, Any]], amount: int, lang: str, key: str,
-                actor: str, priority: bool) -> Payment:
+                actor: str, priority: bool, ticket_id: str | None) -> Payment:
         with self.site.change() as (db, events):
+            if ticket_id is not None:  # in the transaction that writes the row: one payment per ticket
+                payments.payable_ticket(db, self.site.config, ticket_id, self.site.today())
             payment, event = payments.create(
                 db, reference=new_reference(), terminal=self.device, kiosk=self.kiosk, service=service,
                 items=items, amount_minor=amount, currency=str(self.site.config.site["currency"]), lang=lang,
-                day=self.site.today(), actor=actor, request_key=key, priority=priority)
+                day=self.site.today(), actor=actor, request_key=key, priority=priority, ticket_id=ticket_id)
             events.append(event)
         return payment
 
@@ -109,15 +124,14 @@ class KioskTerminal:
         return row
 
     def _pay(self, row: Payment) -> PaymentResult:
-        request = PaymentRequest(row.reference, row.amount_minor, row.currency)
-        return self.terminal.pay(request, on_progress=self._progress, timeout=self.timeout)
+        return self.terminal.pay(_request(row), on_progress=self._progress, timeout=self.timeout)
 
     def _void(self, row: Payment) -> PaymentResult:
         original = PaymentRequest(str(row.original_reference), row.amount_minor, row.currency)
         return replace(self.terminal.cancel(original), reference=row.reference)
 
     def _refund(self, row: Payment) -> PaymentResult:
-        return self.terminal.refund(PaymentRequest(row.reference, row.amount_minor, row.currency))
+        return self.terminal.refund(_request(row))
 
     def _launch(self, row: Payment, actor: str, operate: Operate) -> None:
         """Run the operation in a worker thread; the caller holds the busy lock, the worker releases it."""
@@ -142,7 +156,8 @@ class KioskTerminal:
     # --- outcomes ----------------------------------------------------------------------------------------
     def record(self, result: PaymentResult, actor: str, resolved_by: str | None = None,
                note: str | None = None) -> Payment:
-        """Write what the terminal said; an approval issues the visitor's ticket in the same transaction."""
+        """Write what the terminal said; an approval issues the visitor's ticket in the same transaction,
+        unless the payment paid a ticket issued before it (an appointment's fees after check-in)."""
         facts: dict[str, Any] = {"terminal_code": result.terminal_code, "resolved_by": resolved_by}
         if note is not None:
             facts["note"] = note
@@ -152,7 +167,8 @@ class KioskTerminal:
             payment, event = payments.move(db, result.reference, result.state.value, actor, **facts)
             events.append(event)
             if payment.state == "approved" and payment.operation == "payment":
-                payment = self._issue_ticket(db, payment, events, actor)
+                if payment.ticket_id is None:  # else it paid a ticket issued before: none is issued
+                    payment = self._issue_ticket(db, payment, events, actor)
             elif payment.state == "approved":  # a void or refund: the original is reversed with it
                 reversed_state = "voided" if payment.operation == "void" else "refunded"
                 events.append(payments.move(db, str(payment.original_reference), reversed_state, actor)[1])
@@ -164,7 +180,7 @@ class KioskTerminal:
     def _issue_ticket(self, db: Any, payment: Payment, events: list[Any], actor: str) -> Payment:
         ticket, event = tickets.issue(
             db, self.site.config, service=str(payment.service), kind="walk_in", lang=payment.lang,
-            actor=actor, priority=bool(payment.priority), request_key=f"payment:{payment.reference}")
+            actor=actor, priority=bool(payment.priority), request_key=issued_ticket_key(payment.reference))
         events.append(event)
         payments.link_ticket(db, payment.reference, ticket.id)
         return payments.get(db, payment.reference)
@@ -234,28 +250,53 @@ class KioskTerminal:
                 self._settle_quietly(payment.reference, _without(payment, PaymentState.UNKNOWN, "ask_person"))
             return
         try:
-            found = self.terminal.query(payment.reference)
+            found = self.terminal.query(_request(payment))
         except HardwareError as error:
             log.warning("payment %s: terminal not asked (%s)", payment.reference, error)
             if payment.state == "sent":
                 self._settle_quietly(payment.reference, _without(payment, PaymentState.UNKNOWN, "no_answer"))
             return
-        if found is not None:
-            self.record(found, actor, resolved_by="terminal")
-        elif QUERY in self.terminal.capabilities and self._terminal_done_with(payment):
-            # The terminal's last transaction is not ours; its own timeout is over and nothing ran on it
-            # since (an unsettled payment blocks the terminal): ours never completed.
+        if found.result is not None and found.result.state is not PaymentState.UNKNOWN:  # ours, final
+            self.record(found.result, actor, resolved_by="terminal")
+        elif found.match is Match.OTHER and self._terminal_done_with(payment):
+            # A readable last transaction with another reference; the terminal's own time is over and nothing
+            # ran on it since (an unsettled payment blocks the terminal): ours never completed. Nothing else
+            # proves that: an unreadable or refused answer leaves the payment unknown, for a person.
             not_done = _without(payment, PaymentState.FAILED, "not_on_terminal")
             self.record(not_done, actor, resolved_by="terminal")
         elif payment.state == "sent":
-            reason = "cannot_query" if QUERY not in self.terminal.capabilities else "terminal_busy"
-            self.record(_without(payment, PaymentState.UNKNOWN, reason), actor)
+            self.record(_without(payment, PaymentState.UNKNOWN, _unsettled_reason(found)), actor)
 
     def _terminal_done_with(self, payment: Payment) -> bool:
         """Whether the terminal's own transaction time is over: until then it may still approve ours, and a
         duplicata would show its previous transaction (hardware.md §3.4)."""
         created = datetime.fromisoformat(payment.created_at.replace("Z", "+00:00"))
         return now() - created > timedelta(seconds=self.timeout)
+
+
+def _unsettled_reason(found: LastTransaction) -> str:
+    """Why the terminal's answer leaves a payment unknown: no duplicata (V2), too early (another reference
+    while the terminal may still be busy with ours), unreadable, or ours without a usable outcome."""
+    if found.result is not None:
+        return str(found.result.terminal_code)
+    if found.code == "not_supported":
+        return "cannot_query"
+    return "terminal_busy" if found.match is Match.OTHER else "unreadable_answer"
+
+
+def issued_ticket_key(reference: str) -> str:
+    """The request key of the ticket a payment issues at its approval (a walk-in pays before its ticket)."""
+    return f"payment:{reference}"
+
+
+def paid_issued_ticket(payment: Payment, ticket: Ticket) -> bool:
+    """Whether `ticket` was issued by this payment's approval, rather than before it (an appointment checked
+    in, whose fees were paid afterwards): the first is printed with its receipt, the second has its own."""
+    return ticket.request_key == issued_ticket_key(payment.reference)
+
+
+def _request(payment: Payment) -> PaymentRequest:
+    return PaymentRequest(payment.reference, payment.amount_minor, payment.currency)
 
 
 def _without(payment: Payment, state: PaymentState, reason: str) -> PaymentResult:

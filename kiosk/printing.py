@@ -25,7 +25,14 @@ from kiosk.per_kiosk import PerKiosk
 
 log = logging.getLogger(__name__)
 Render = Callable[[IssuedTicket], Any]  # an issued ticket -> the printer's input (kiosk.ticket_layout)
+RenderReceipt = Callable[[str], Any]  # a payment's reference -> its receipt alone, for the printer
 KEPT_OUTCOMES = 500
+RECEIPT_JOB = "receipt:"  # a job's key: a ticket id, or this and a payment reference (ticket ids have no ':')
+
+
+def receipt_job(reference: str) -> str:
+    """The key of the job printing a payment's receipt alone (its ticket was printed before, at check-in)."""
+    return RECEIPT_JOB + reference
 
 
 @dataclass(frozen=True)
@@ -37,12 +44,14 @@ class PrintOutcome:
 class KioskPrinter:
     """One printer, one worker: jobs first, status polls when idle."""
 
-    def __init__(self, kiosk: str, printer: Printer, site: Site, render: Render, poll_seconds: float) -> None:
+    def __init__(self, kiosk: str, printer: Printer, site: Site, render: Render, poll_seconds: float,
+                 render_receipt: RenderReceipt | None = None) -> None:
         self.kiosk = kiosk
         self.device = f"printer:{kiosk}"
         self.printer = printer
         self.site = site
         self.render = render
+        self.render_receipt = render_receipt
         self.poll_seconds = poll_seconds
         self.health = Health(HealthState.UNKNOWN, "not_checked")
         self._jobs: queue.Queue[tuple[str, str] | threading.Event | None] = queue.Queue()
@@ -52,6 +61,7 @@ class KioskPrinter:
         self._thread.start()
 
     def submit(self, ticket_id: str, actor: str) -> None:
+        """Queue a job: a ticket id, or receipt_job(reference)."""
         self._set_outcome(ticket_id, PrintOutcome("pending"))
         self._jobs.put((ticket_id, actor))
 
@@ -102,8 +112,9 @@ class KioskPrinter:
 
     def _print(self, ticket_id: str, actor: str) -> None:
         started = utc_iso()
+        receipt = ticket_id.startswith(RECEIPT_JOB)
         try:
-            self.printer.print_ticket(self.render(self.site.ticket_view(ticket_id)))
+            self.printer.print_ticket(self._render(ticket_id))
             outcome = PrintOutcome("printed")
         except HardwareError as error:
             log.warning("ticket %s not printed on %s: %s", ticket_id, self.device, error)
@@ -111,8 +122,14 @@ class KioskPrinter:
         except Exception:  # noqa: BLE001 - a bug in layout or driver must not stop the kiosk's printer
             log.exception("ticket %s not printed on %s", ticket_id, self.device)
             outcome = PrintOutcome("failed", "error")
-        self._keep(ticket_id, outcome, actor, started)
+        if not receipt:  # the reprint list holds tickets; a reprinted ticket carries its receipt under it
+            self._keep(ticket_id, outcome, actor, started)
         self._set_outcome(ticket_id, outcome)  # after the row: whoever waits for it sees the reprint list
+
+    def _render(self, job: str) -> Any:
+        if job.startswith(RECEIPT_JOB) and self.render_receipt is not None:
+            return self.render_receipt(job.removeprefix(RECEIPT_JOB))
+        return self.render(self.site.ticket_view(job))
 
     def _keep(self, ticket_id: str, outcome: PrintOutcome, actor: str, started: str) -> None:
         try:
@@ -140,9 +157,11 @@ def reason_of(error: HardwareError) -> str:
 class PrintService:
     """The kiosks' printers, opened from the configuration when first needed (or at start)."""
 
-    def __init__(self, site: Site, render: Render, enabled: bool = True) -> None:
+    def __init__(self, site: Site, render: Render, enabled: bool = True,
+                 render_receipt: RenderReceipt | None = None) -> None:
         self.site = site
         self.render = render
+        self.render_receipt = render_receipt
         self.enabled = enabled
         self._printers = PerKiosk(self._open)
 
@@ -155,7 +174,7 @@ class PrintService:
         if not uri:
             return None
         poll = float(self.site.config.devices.get("health_poll_seconds", 10))
-        return KioskPrinter(kiosk, open_printer(uri), self.site, self.render, poll)
+        return KioskPrinter(kiosk, open_printer(uri), self.site, self.render, poll, self.render_receipt)
 
     def submit(self, kiosk: str, issued: IssuedTicket, actor: str) -> bool:
         """Queue the ticket on the kiosk's printer; False when that kiosk has no printer."""
@@ -163,6 +182,15 @@ class PrintService:
         if printer is not None:
             printer.submit(issued.ticket.id, actor)
         return printer is not None
+
+    def submit_receipt(self, kiosk: str, reference: str, actor: str) -> bool:
+        """Queue a payment's receipt alone (follow it as outcome(kiosk, receipt_job(reference))); False when
+        that kiosk has no printer or no receipt layout."""
+        printer = self.printer(kiosk)
+        if printer is None or self.render_receipt is None:
+            return False
+        printer.submit(receipt_job(reference), actor)
+        return True
 
     def reprint(self, ticket_id: str, actor: str, kiosk: str | None = None) -> str | None:
         """Print the ticket again on `kiosk`, else where it last went; the kiosk's name, or None if none."""

@@ -21,11 +21,11 @@ from core.errors import DourError
 from core.realtime import socketio_of
 from core.scans import ScanResult, validate
 from core.site import Site
-from core.web import error_json
+from core.web import error_json, page_language
 from hardware.health import Health, HealthState
 from hardware.scanner import PtyScanner, Scan, ScanSource, SimulatedSerialScanner, open_scanner
 from kiosk.printing import PrintService
-from kiosk.routes import print_state, ticket_json
+from kiosk.routes import fee_view, print_state, ticket_json
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ def accepted(result: ScanResult, source: str, kiosk: str | None = None) -> dict[
     if result.ticket is not None:
         printed = print_state(kiosk, result.ticket.ticket.id) if kiosk and newly_issued(result) else SCANNED
         answer.update(ticket_json(result.ticket), print=printed)
+    if result.ticket is not None and newly_issued(result):
+        # The appointment's fees (None when free): the kiosk offers to pay them now or at the counter.
+        answer["fees"] = fee_view(result.ticket.ticket.service, page_language())
     return answer
 
 

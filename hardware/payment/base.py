@@ -88,6 +88,43 @@ class PaymentResult:
         return cls(request.reference, state, request.amount_minor, terminal_code=reason)
 
 
+class Match(StrEnum):
+    """What a status query (Concert V3 duplicata) learned of the terminal's last transaction."""
+
+    OURS = "ours"  # the last transaction carries our reference: its outcome is ours
+    OTHER = "other"  # a readable last transaction names another reference: ours did not complete (proven)
+    UNREADABLE = "unreadable"  # refused, incomplete, nothing recorded, or not askable: proves nothing
+
+
+@dataclass(frozen=True)
+class LastTransaction:
+    """The answer to query(): never None for two meanings. Only OTHER proves that our payment was not made;
+    UNREADABLE leaves the payment unknown, for a person to settle from the terminal's journal."""
+
+    match: Match
+    result: PaymentResult | None = None  # OURS: our payment as the terminal recorded it
+    reference: str | None = None  # OTHER: the reference the terminal's last transaction carries
+    code: str | None = None  # the terminal's own code ("01/05"), or why the answer proves nothing
+
+    def __post_init__(self) -> None:
+        if (self.match is Match.OURS) != (self.result is not None):
+            raise ValueError("an OURS answer, and only it, carries our result")
+        if (self.match is Match.OTHER) != bool(self.reference):
+            raise ValueError("an OTHER answer, and only it, names the other reference")
+
+    @classmethod
+    def ours(cls, result: PaymentResult) -> LastTransaction:
+        return cls(Match.OURS, result=result, code=result.terminal_code)
+
+    @classmethod
+    def other(cls, reference: str, code: str | None = None) -> LastTransaction:
+        return cls(Match.OTHER, reference=reference, code=code)
+
+    @classmethod
+    def unreadable(cls, code: str) -> LastTransaction:
+        return cls(Match.UNREADABLE, code=code)
+
+
 @dataclass(frozen=True)
 class BatchTotals:
     """One terminal batch (the day until the terminal's télécollecte) in one currency, for reconciliation."""
@@ -116,8 +153,10 @@ class PaymentTerminal(ABC):
         """Charge the amount; blocks until the terminal answers or timeout (the driver's default) passes."""
 
     @abstractmethod
-    def query(self, reference: str) -> PaymentResult | None:
-        """The terminal's last transaction if it carries our reference, else None (also when unsupported).
+    def query(self, request: PaymentRequest) -> LastTransaction:
+        """What the terminal's last transaction says of our payment (`request`: its reference, amount and
+        currency): OURS with its outcome, OTHER (a readable transaction with another reference), or
+        UNREADABLE (a refused or incomplete answer, nothing recorded, or a protocol without the question).
 
         Raises TerminalUnreachable / TerminalNoAnswer / ProtocolError when the terminal could not be asked.
         Meaningful only before the next operation on this terminal: the terminal keeps one last transaction.

@@ -17,6 +17,7 @@ from .base import (
     TOTALS,
     VOID,
     BatchTotals,
+    LastTransaction,
     OneAtATime,
     PaymentProgress,
     PaymentRequest,
@@ -27,7 +28,7 @@ from .base import (
     report,
 )
 from .errors import TerminalUnreachable
-from .money import check_reference, mask_pan
+from .money import mask_pan
 from .simulation import Ledger, Operation, Outcome, ScriptedTerminal, Transaction, Verdict
 
 STATES = {Verdict.APPROVED: PaymentState.APPROVED, Verdict.REFUSED: PaymentState.DECLINED,
@@ -39,7 +40,8 @@ LOST_ANSWERS = {Outcome.DROP_AFTER_APPROVE: "connection_closed", Outcome.GARBAGE
 
 class FakeTerminal(PaymentTerminal):
     """FakeTerminal("decline", "approve"): outcomes for the next operations, then approve.
-    Set unreachable = True to get FAILED results, OFFLINE health and a raising query()."""
+    Set unreachable = True to get FAILED results, OFFLINE health and a raising query(); unreadable = "01/09"
+    to get query() answers that prove nothing."""
 
     capabilities = frozenset({QUERY, VOID, REFUND, ABORT, TOTALS})
 
@@ -47,6 +49,7 @@ class FakeTerminal(PaymentTerminal):
         self.terminal = ScriptedTerminal()
         self.terminal.script(*outcomes)
         self.unreachable = False
+        self.unreadable: str | None = None
         self.slow_seconds, self.timeout = slow_seconds, timeout
         self._aborted = threading.Event()
         self._one = OneAtATime(probe_wait=0)
@@ -71,12 +74,19 @@ class FakeTerminal(PaymentTerminal):
     def refund(self, request: PaymentRequest) -> PaymentResult:
         return self._operate(Operation.REFUND, request, None, self.timeout)
 
-    def query(self, reference: str) -> PaymentResult | None:
-        check_reference(reference)
+    def query(self, request: PaymentRequest) -> LastTransaction:
+        """As a Concert V3 duplicata: ours, another reference, or unreadable. Set `unreadable` to a code
+        (e.g. "01/09") to answer UNREADABLE whatever the last transaction, as a refused duplicata does."""
         if self.unreachable:
             raise TerminalUnreachable("the fake terminal is set unreachable")
         last = self.terminal.last
-        return _result(last) if last is not None and last.reference == reference else None
+        if self.unreadable is not None:
+            return LastTransaction.unreadable(self.unreadable)
+        if last is None:  # what the V3 simulator answers then: AE=01 AF=05 without CF
+            return LastTransaction.unreadable("01/05")
+        if last.reference != request.reference:
+            return LastTransaction.other(last.reference, last.verdict.value)
+        return LastTransaction.ours(_result(last))
 
     def health(self) -> Health:
         return Health(HealthState.OFFLINE, "unreachable") if self.unreachable else Health.ok()

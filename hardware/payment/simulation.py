@@ -141,11 +141,6 @@ class ScriptedTerminal:
         with self._lock:
             return self._script.popleft() if self._script else Outcome.APPROVE
 
-    def peek_outcome(self) -> Outcome:
-        """The outcome the next operation will get, left in the queue (serial link faults need it early)."""
-        with self._lock:
-            return self._script[0] if self._script else Outcome.APPROVE
-
     def record_request(self, fields: Mapping[str, str]) -> None:
         with self._lock:
             self.requests.append(dict(fields))

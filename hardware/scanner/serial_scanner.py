@@ -100,11 +100,12 @@ class SerialScanner(ScanSource):
 
     def _read_frames(self, port: Any, frames: FrameSplitter) -> None:
         while not self._stopping.is_set():
-            for frame in frames.feed(port.read(port.in_waiting or 1)):
-                self._deliver(frame)
-            if frames.dropped:
+            ready = frames.feed(port.read(port.in_waiting or 1))
+            if frames.dropped:  # noted before the scans that followed it are delivered
                 self._note_dropped(frames.dropped)
                 frames.dropped = 0
+            for frame in ready:
+                self._deliver(frame)
 
     def _deliver(self, frame: bytes) -> None:
         self._call(self._on_scan, Scan(frame.decode("utf-8", errors="replace"), self.source))

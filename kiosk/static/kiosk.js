@@ -1,8 +1,10 @@
 // The kiosk's visitor flow after the language choice: service → ticket, one ticket per choice, idle reset.
-// Visible text comes from the page (server-translated); this module only moves between screens.
+// An appointment just checked in whose service has fees offers them on its ticket screen: pay now by card,
+// or at the counter. Visible text comes from the page (server-translated); this module only moves between
+// screens.
 import { watchIdle } from "./idle.js";
 import { followPrint } from "./print_status.js";
-import { openPayment } from "./payment.js";
+import { openPayment, payTicket } from "./payment.js";
 import { showAppointmentFacts, startAppointments } from "./appointment.js";
 
 const settings = JSON.parse(document.getElementById("kiosk-settings").textContent);
@@ -97,6 +99,22 @@ function fail(message, canRetry) {
   show("error-screen");
 }
 
+// The fees of an appointment this very scan checked in (the check-in answer carries them; null when free),
+// on a kiosk that takes cards. A ticket shown again, or already paid, offers nothing.
+function offerFees(data) {
+  const fees = data.data?.checked_in && settings.hasTerminal ? data.fees : null;
+  byTestId("fee-offer").hidden = !fees;
+  if (!fees) return;
+  byTestId("fee-offer-total").textContent = fees.total;
+  byTestId("pay-ticket-card").onclick = () => payTicket({ ticketId: data.ticket.id, fees },
+    { settings, show, newRequestId, backToTicket });
+}
+
+function backToTicket() {
+  byTestId("fee-offer").hidden = true;
+  show("ticket-screen");
+}
+
 export function showTicket(data) {
   setBusy(false);
   byTestId("ticket-number").textContent = data.ticket.number;
@@ -106,6 +124,7 @@ export function showTicket(data) {
   byTestId("wait-minutes").textContent = String(data.wait_minutes);
   byTestId("ticket-qr").src = settings.qrUrl.replace("TICKET_ID", encodeURIComponent(data.ticket.id));
   showAppointmentFacts(data, settings);
+  offerFees(data);
   show("ticket-screen");
   followPrint(data, settings);
 }
@@ -123,6 +142,7 @@ function start() {
   toggle.addEventListener("click", () => togglePriority(toggle));
   byTestId("retry").addEventListener("click", issue);
   byTestId("error-back").addEventListener("click", () => show("services-screen"));
+  byTestId("pay-ticket-counter").addEventListener("click", () => { byTestId("fee-offer").hidden = true; });
   startAppointments({ settings, show, showTicket });
   watchIdle({
     idleSeconds: settings.idleSeconds,

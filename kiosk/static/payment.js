@@ -1,6 +1,8 @@
 // The fees of a paid service, then the card payment on the terminal, then the ticket and the receipt.
 // The server issues the ticket when the terminal approves, so this page only follows the payment; if the
 // page is reloaded or the network drops, the visitor is never asked to pay twice.
+// An appointment's fees are paid the same way after check-in (payTicket): the visitor already holds the
+// ticket, so approval adds the receipt to the ticket screen, and a refusal leads back to that ticket.
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const FOLLOW_WAIT_S = 8;
 // Past the server's payment timeout plus the recovery's first attempts, the visitor is sent to a counter with
@@ -8,7 +10,7 @@ const FOLLOW_WAIT_S = 8;
 const followLimitMs = (settings) => (settings.paymentTimeoutSeconds * 1.3 + 10) * 1000;
 const UNSETTLED = new Set(["pending", "sent", "unknown"]);
 
-let flow = null; // { choice, context, requestId, reference }
+let flow = null; // { choice, context, requestId, reference }; choice.ticketId when paying a ticket's fees
 
 function itemRows(tbody, items) {
   tbody.replaceChildren(...items.map((item) => {
@@ -30,6 +32,14 @@ export function openPayment(choice, context) {
   itemRows(byTestId("fee-items").querySelector("tbody"), choice.fees.items);
   byTestId("fee-total").textContent = choice.fees.total;
   context.show("payment-screen");
+}
+
+// The fees of the ticket on screen (a fresh appointment check-in), straight to the terminal: the ticket
+// screen showed them. context: { settings, show, newRequestId, backToTicket }.
+export function payTicket(offer, context) {
+  flow = { choice: { ticketId: offer.ticketId, fees: offer.fees }, context, requestId: context.newRequestId(),
+    reference: null };
+  pay();
 }
 
 async function request(method, url, body) {
@@ -55,9 +65,10 @@ async function pay() {
   document.body.dataset.hold = "payment";
   byTestId("cancel-message").hidden = true;
   try {
+    const what = flow.choice.ticketId ? { ticket_id: flow.choice.ticketId }
+      : { service: flow.choice.service, priority: flow.choice.priority };
     let data = await request("POST", flow.context.settings.paymentsUrl, {
-      service: flow.choice.service, request_id: flow.requestId, lang: flow.context.settings.lang,
-      priority: flow.choice.priority,
+      ...what, request_id: flow.requestId, lang: flow.context.settings.lang,
     });
     flow.reference = data.payment.reference;
     paying(data);
@@ -83,7 +94,8 @@ async function pay() {
 function settled(data) {
   if (data.payment.state === "approved" && data.ticket) {
     showReceipt(data);
-    flow.context.showTicket({ ...data.ticket, print: data.print });
+    if (flow.choice.ticketId) flow.context.backToTicket(); // printed at check-in; the receipt prints now
+    else flow.context.showTicket({ ...data.ticket, print: data.print });
     return;
   }
   failed(data.message, false);
@@ -95,8 +107,11 @@ function failed(message, unconfirmed) {
   const title = byTestId("payment-failed-title");
   title.textContent = unconfirmed ? title.dataset.unconfirmed : title.dataset.notPaid;
   byTestId("payment-failed-message").textContent = message;
+  const ofTicket = Boolean(flow.choice.ticketId); // the visitor keeps the ticket: back to it, to pay at a counter
   byTestId("pay-again").hidden = unconfirmed;
-  byTestId("pay-at-counter-after").hidden = unconfirmed;
+  byTestId("pay-at-counter-after").hidden = unconfirmed || ofTicket;
+  byTestId("payment-failed-back").hidden = ofTicket;
+  byTestId("back-to-ticket").hidden = !ofTicket;
   flow.requestId = flow.context.newRequestId(); // a new attempt is a new payment, with its own reference
   flow.context.show("payment-failed-screen");
 }
@@ -137,6 +152,11 @@ function back() {
   flow = null;
 }
 
+function backToTicket() {
+  flow.context.backToTicket();
+  flow = null;
+}
+
 byTestId("pay-card")?.addEventListener("click", pay);
 byTestId("pay-again")?.addEventListener("click", pay);
 byTestId("pay-cancel")?.addEventListener("click", cancel);
@@ -144,3 +164,4 @@ byTestId("pay-at-counter")?.addEventListener("click", atCounter);
 byTestId("pay-at-counter-after")?.addEventListener("click", atCounter);
 byTestId("payment-back")?.addEventListener("click", back);
 byTestId("payment-failed-back")?.addEventListener("click", back);
+byTestId("back-to-ticket")?.addEventListener("click", backToTicket);

@@ -11,7 +11,8 @@ const settings = JSON.parse(document.getElementById("scanner-settings").textCont
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const MESSAGE_MS = 8000;
 const PENDING_TICKET = "dour.scannedTicket";
-// What the scan added (an appointment's party) and, for an appointment it just checked in, its print job.
+// What the scan added (an appointment's party) and, for an appointment it just checked in, its print job and
+// its fees (offered on the ticket screen).
 const PENDING_DATA = "dour.scannedData";
 let messageTimer = 0;
 
@@ -39,7 +40,8 @@ function showAnswer(answer) {
   // The start screen has no ticket screen: open the visitor flow, which shows the ticket (below).
   sessionStorage.setItem(PENDING_TICKET, answer.ticket.id);
   const print = answer.data?.checked_in ? answer.print : null;
-  sessionStorage.setItem(PENDING_DATA, JSON.stringify({ data: answer.data || {}, print }));
+  const fees = answer.data?.checked_in ? answer.fees || null : null;
+  sessionStorage.setItem(PENDING_DATA, JSON.stringify({ data: answer.data || {}, print, fees }));
   window.location.assign(settings.chosenUrl);
 }
 
@@ -65,12 +67,12 @@ async function postScan(code, source) {
 async function showPendingTicket() {
   const id = sessionStorage.getItem(PENDING_TICKET);
   if (!id || !settings.chosen) return;
-  const { data = {}, print = null } = JSON.parse(sessionStorage.getItem(PENDING_DATA) || "{}");
+  const { data = {}, print = null, fees = null } = JSON.parse(sessionStorage.getItem(PENDING_DATA) || "{}");
   sessionStorage.removeItem(PENDING_TICKET);
   sessionStorage.removeItem(PENDING_DATA);
   const url = `${settings.ticketUrl.replace("TICKET_ID", encodeURIComponent(id))}?lang=${settings.lang}`;
   const answer = await request(url, { headers: { Accept: "application/json" } });
-  showAnswer(answer.ok ? { ...answer, kind: "ticket", data, print: print || { state: "scanned" } } : answer);
+  showAnswer(answer.ok ? { ...answer, kind: "ticket", data, fees, print: print || { state: "scanned" } } : answer);
 }
 
 function connectScanner() {

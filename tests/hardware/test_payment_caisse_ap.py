@@ -15,6 +15,7 @@ from hardware.health import HealthState
 from hardware.payment import (
     CaisseApSimulator,
     CaisseApTerminal,
+    Match,
     PaymentProgress,
     PaymentRequest,
     PaymentState,
@@ -26,6 +27,7 @@ from hardware.payment.errors import ProtocolError, TerminalNoAnswer
 
 S = PaymentState
 TIMEOUT = 0.4
+REQUEST = PaymentRequest("K1-000125", 2500)
 
 
 @pytest.fixture
@@ -86,7 +88,8 @@ def test_no_answer_is_unknown_after_our_timeout_and_charges_nothing(sim: CaisseA
     started = time.monotonic()
     assert pay(terminal) == (S.UNKNOWN, "no_answer")
     assert TIMEOUT <= time.monotonic() - started < TIMEOUT + 1
-    assert sim.charges("K1-000125") == [] and terminal.query("K1-000125") is None
+    assert sim.charges("K1-000125") == []
+    assert terminal.query(REQUEST).match is Match.UNREADABLE  # no transaction at all: AE=01 AF=05, no CF
 
 
 @pytest.mark.parametrize(("outcome", "reason"), [("drop_after_approve", "connection_closed"),
@@ -95,11 +98,14 @@ def test_lost_approval_is_unknown_then_recovered_by_query_with_exactly_one_charg
         sim: CaisseApSimulator, terminal: CaisseApTerminal, outcome: str, reason: str) -> None:
     sim.script(outcome)
     assert pay(terminal) == (S.UNKNOWN, reason)
-    recovered = terminal.query("K1-000125")
-    assert recovered is not None
-    assert (recovered.state, recovered.amount_minor, recovered.auth_code) == (S.APPROVED, 2500, "S00001")
+    recovered = terminal.query(REQUEST)
+    assert recovered.match is Match.OURS and recovered.result is not None
+    assert (recovered.result.state, recovered.result.amount_minor, recovered.result.auth_code) == \
+        (S.APPROVED, 2500, "S00001")
     assert len(sim.charges("K1-000125")) == 1
     assert [r["CD"] for r in sim.requests] == ["0", "3"]  # one debit, then a duplicata; never a second debit
+    assert sim.requests[1] == {"CZ": "0320", "CJ": "000000000000", "CA": "01", "CB": "2500", "CD": "3",
+                               "CE": "978", "BA": "0"}  # amount and currency, never our reference
 
 
 def test_slow_answer_within_the_timeout_is_approved(sim: CaisseApSimulator,
@@ -114,18 +120,35 @@ def test_answer_later_than_our_timeout_is_unknown_then_recovered(sim: CaisseApSi
     sim.script("slow")
     assert pay(terminal) == (S.UNKNOWN, "no_answer")
     assert wait_for(lambda: len(sim.charges("K1-000125")) == 1)
-    recovered = terminal.query("K1-000125")
-    assert recovered is not None and recovered.state is S.APPROVED
+    recovered = terminal.query(REQUEST)
+    assert recovered.result is not None and recovered.result.state is S.APPROVED
 
 
 def test_query_names_only_our_own_last_transaction(sim: CaisseApSimulator,
                                                    terminal: CaisseApTerminal) -> None:
-    assert terminal.query("K1-000125") is None  # nothing yet
+    nothing = terminal.query(REQUEST)  # nothing yet: AE=01 AF=05 without CF proves nothing
+    assert (nothing.match, nothing.code) == (Match.UNREADABLE, "no_reference")
     sim.script("decline")
     pay(terminal)
-    declined = terminal.query("K1-000125")
-    assert declined is not None and declined.state is S.DECLINED
-    assert terminal.query("K1-000126") is None
+    declined = terminal.query(REQUEST)
+    assert declined.result is not None and declined.result.state is S.DECLINED
+    other = terminal.query(PaymentRequest("K1-000126", 2500))
+    assert (other.match, other.reference) == (Match.OTHER, "K1-000125")
+
+
+def test_a_refused_duplicata_proves_nothing(sim: CaisseApSimulator, terminal: CaisseApTerminal) -> None:
+    pay(terminal, "K1-000124")
+    sim.refuse_duplicata = "09"
+    refused = terminal.query(REQUEST)
+    assert (refused.match, refused.code, refused.reference) == (Match.UNREADABLE, "01/09", None)
+
+
+def test_the_simulator_refuses_a_duplicata_without_amount_or_currency(sim: CaisseApSimulator) -> None:
+    pay(CaisseApTerminal("127.0.0.1", sim.port, settle=0.02), "K1-000124")
+    with socket.create_connection(("127.0.0.1", sim.port), 1) as conn:
+        conn.sendall(tlv.encode({"CZ": "0320", "CJ": "000000000000", "CA": "01", "CD": "3", "BA": "0"}))
+        answer = tlv.read_message(conn, {"AE"}, time.monotonic() + 1, 0.02)
+    assert (answer["AE"], answer["AF"], "CF" in answer) == ("01", "09", False)
 
 
 def test_unreachable_terminal_fails_provably_and_query_raises() -> None:
@@ -133,7 +156,7 @@ def test_unreachable_terminal_fails_provably_and_query_raises() -> None:
     assert pay(terminal) == (S.FAILED, "unreachable")
     assert terminal.health().state is HealthState.OFFLINE
     with pytest.raises(TerminalUnreachable):
-        terminal.query("K1-000125")
+        terminal.query(REQUEST)
 
 
 def test_health_opens_a_connection_and_sends_nothing(sim: CaisseApSimulator,
@@ -245,9 +268,23 @@ def test_answer_cut_in_the_middle_of_an_element_is_unknown() -> None:
 def test_query_with_a_garbled_or_missing_answer_raises() -> None:
     garbled = RawTerminal(b"CZ0040320AE0?10")
     with pytest.raises(ProtocolError):
-        CaisseApTerminal("127.0.0.1", garbled.port, query_timeout=0.5, settle=0.02).query("K1-000125")
+        CaisseApTerminal("127.0.0.1", garbled.port, query_timeout=0.5, settle=0.02).query(REQUEST)
     silent = RawTerminal()
     with pytest.raises(TerminalNoAnswer):
-        CaisseApTerminal("127.0.0.1", silent.port, query_timeout=0.1, settle=0.02).query("K1-000125")
+        CaisseApTerminal("127.0.0.1", silent.port, query_timeout=0.1, settle=0.02).query(REQUEST)
     garbled.thread.join()
     silent.thread.join()
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [({"CZ": "0320", "AE": "01", "AF": "09"}, Match.UNREADABLE),
+     ({"CZ": "0320", "AE": "10", "CB": "2500"}, Match.UNREADABLE),
+     ({"CZ": "0320", "AE": "10", "CB": "900", "CF": "K1-000124"}, Match.OTHER),
+     ({"CZ": "0320", "AE": "10", "CB": "2500", "CF": "K1-000125", "AC": "A1"}, Match.OURS)],
+)
+def test_query_answers_from_a_real_peer(answer: dict[str, str], match: Match) -> None:
+    raw = RawTerminal(tlv.encode(answer))
+    found = CaisseApTerminal("127.0.0.1", raw.port, query_timeout=1, settle=0.02).query(REQUEST)
+    raw.thread.join()
+    assert found.match is match

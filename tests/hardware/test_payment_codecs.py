@@ -7,7 +7,15 @@ import time
 
 import pytest
 
-from hardware.payment import PaymentRequest, PaymentResult, PaymentState, mask_pan, new_reference
+from hardware.payment import (
+    LastTransaction,
+    Match,
+    PaymentRequest,
+    PaymentResult,
+    PaymentState,
+    mask_pan,
+    new_reference,
+)
 from hardware.payment.caisse_ap import messages, tlv
 from hardware.payment.caisse_ap.tlv import TlvError, TlvReader
 from hardware.payment.concert_v2.frames import CANCEL, CREDIT, DEBIT, FrameFormatError, V2Answer, V2Request
@@ -142,11 +150,52 @@ def test_v3_answer_about_something_else_is_unknown(answer: dict[str, str], reaso
     assert (result.state, result.terminal_code) == (PaymentState.UNKNOWN, reason)
 
 
-def test_v3_duplicata_matches_on_our_reference_only() -> None:
-    answer = {"CZ": "0320", "AE": "10", "CB": "2500", "CF": "K1-000125", "AC": "1"}
-    assert messages.duplicata_result(answer, "K1-000125") is not None
-    assert messages.duplicata_result(answer, "K1-000126") is None
-    assert messages.duplicata_result({"CZ": "0320", "AE": "01", "AF": "05"}, "K1-000125") is None
+def test_v3_duplicata_request_carries_amount_and_currency_but_never_our_reference() -> None:
+    fields = messages.duplicata_fields(messages.Station(), PaymentRequest("K1", 6000, "MAD"))
+    assert tlv.encode(fields) == b"CZ0040320CJ012000000000000CA00201CB0046000CD0013CE003504BA0010"
+    assert "CF" not in fields  # an echo of our request in a refusal must never look like our transaction
+
+
+@pytest.mark.parametrize(
+    ("answer", "match", "detail"),
+    [
+        # Readable: a final status, a reference and an amount.
+        ({"AE": "10", "CB": "2500", "CF": "K1-000125", "AC": "1"}, Match.OURS, S.APPROVED),
+        ({"AE": "01", "AF": "04", "CB": "2500", "CF": "K1-000125"}, Match.OURS, S.DECLINED),
+        ({"AE": "10", "CB": "2400", "CF": "K1-000125"}, Match.OURS, S.UNKNOWN),  # approved, another amount
+        ({"AE": "10", "CB": "900", "CF": "K1-000124"}, Match.OTHER, "K1-000124"),
+        ({"AE": "01", "AF": "11", "CB": "900", "CF": "other till 7"}, Match.OTHER, "other till 7"),
+        # Unreadable: proves nothing about our payment.
+        ({"AE": "01", "AF": "09"}, Match.UNREADABLE, "01/09"),  # the duplicata itself refused
+        ({"AE": "01", "AF": "09", "CB": "2500", "CF": "K1-000124"}, Match.UNREADABLE, "01/09"),
+        ({"AE": "01", "AF": "09", "CB": "2500", "CF": "K1-000125"}, Match.UNREADABLE, "01/09"),
+        ({"AE": "01", "AF": "05"}, Match.UNREADABLE, "no_reference"),  # nothing recorded, or refused
+        ({"AE": "10", "CB": "2500"}, Match.UNREADABLE, "no_reference"),  # no CF
+        ({"AE": "10", "CB": "2500", "CF": " "}, Match.UNREADABLE, "no_reference"),
+        ({"AE": "10", "CF": "K1-000124"}, Match.UNREADABLE, "no_amount"),
+        ({"AE": "10", "CB": "25,00", "CF": "K1-000124"}, Match.UNREADABLE, "no_amount"),
+        ({"AE": "11", "CB": "2500", "CF": "K1-000124"}, Match.UNREADABLE, "11"),  # not a final status
+        ({"CB": "2500", "CF": "K1-000124"}, Match.UNREADABLE, "no_status"),
+    ],
+)
+def test_v3_duplicata_answer_shapes(answer: dict[str, str], match: Match, detail: object) -> None:
+    found = messages.duplicata_result({"CZ": "0320", **answer}, REQUEST)
+    assert found.match is match
+    if match is Match.OURS:
+        assert found.result is not None and found.result.state is detail
+    elif match is Match.OTHER:
+        assert found.reference == detail and found.result is None
+    else:
+        assert found.code == detail and found.result is None and found.reference is None
+
+
+def test_a_last_transaction_is_never_ambiguous() -> None:
+    with pytest.raises(ValueError):
+        LastTransaction(Match.OURS)
+    with pytest.raises(ValueError):
+        LastTransaction(Match.UNREADABLE, reference="K1")
+    with pytest.raises(ValueError):
+        LastTransaction(Match.OTHER)
 
 
 # --- Concert V2 link layer ----------------------------------------------------------------------------

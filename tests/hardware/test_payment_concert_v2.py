@@ -11,7 +11,14 @@ from collections.abc import Iterator
 import pytest
 
 from hardware.health import HealthState
-from hardware.payment import ConcertV2Simulator, ConcertV2Terminal, PaymentRequest, PaymentState
+from hardware.payment import (
+    ConcertV2Simulator,
+    ConcertV2Terminal,
+    LastTransaction,
+    Match,
+    PaymentRequest,
+    PaymentState,
+)
 
 S = PaymentState
 TIMEOUT = 0.4
@@ -69,7 +76,7 @@ def test_answer_corrupt_on_every_try_is_unknown_not_declined(sim: ConcertV2Simul
     sim.script("corrupt_checksum_always")
     assert pay(terminal) == (S.UNKNOWN, "corrupt_frame")
     assert len(sim.charges("K1-000125")) == 1  # the terminal did charge: a person settles it (no duplicata)
-    assert terminal.query("K1-000125") is None
+    assert terminal.query(PaymentRequest("K1-000125", 2500)).match is Match.UNREADABLE
     assert pay(terminal, "K1-000126") == (S.APPROVED, "0")  # the line is usable again
 
 
@@ -77,6 +84,17 @@ def test_request_naked_once_is_retransmitted(sim: ConcertV2Simulator, terminal: 
     sim.script("nak_request")
     assert pay(terminal) == (S.APPROVED, "0")
     assert len(sim.requests) == 1 and len(sim.charges("K1-000125")) == 1
+
+
+def test_a_nak_is_for_one_request_only_even_when_the_client_does_not_resend(
+        sim: ConcertV2Simulator, terminal: ConcertV2Terminal) -> None:
+    sim.script("nak_request", "decline")
+    terminal.tries = 1  # a client that gives up after one NAK (pyTeliumManager never resends)
+    assert pay(terminal) == (S.FAILED, "frame_rejected")
+    terminal.tries = 3
+    assert pay(terminal, "K1-000126") == (S.DECLINED, "7")  # the next request gets its own outcome
+    assert pay(terminal, "K1-000127") == (S.APPROVED, "0")
+    assert [r["priv"].strip() for r in sim.requests] == ["K1-000126", "K1-000127"]
 
 
 def test_request_naked_every_time_provably_failed(sim: ConcertV2Simulator,
@@ -134,7 +152,8 @@ def test_void_refund_and_totals(sim: ConcertV2Simulator, terminal: ConcertV2Term
 def test_no_duplicata_in_v2(terminal: ConcertV2Terminal) -> None:
     assert "query" not in terminal.capabilities and {"void", "refund"} <= terminal.capabilities
     pay(terminal)
-    assert terminal.query("K1-000125") is None and terminal.abort() is False
+    assert terminal.query(PaymentRequest("K1-000125", 2500)) == LastTransaction.unreadable("not_supported")
+    assert terminal.abort() is False
 
 
 def test_health_probe_is_enq_eot_and_changes_nothing(sim: ConcertV2Simulator,

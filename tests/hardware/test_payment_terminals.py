@@ -18,6 +18,7 @@ from hardware.payment import (
     CaisseApTerminal,
     ConcertV2Terminal,
     FakeTerminal,
+    Match,
     NotSupported,
     PaymentRequest,
     PaymentState,
@@ -71,12 +72,25 @@ def test_final_answers(any_terminal: PaymentTerminal, outcome: str, state: Payme
 def test_lost_answer_is_unknown_and_never_charged_twice(any_terminal: PaymentTerminal) -> None:
     script(any_terminal, "drop_after_approve")
     assert any_terminal.pay(PaymentRequest("K1-000125", 2500), timeout=0.4).state is S.UNKNOWN
-    recovered = any_terminal.query("K1-000125")
+    recovered = any_terminal.query(PaymentRequest("K1-000125", 2500))
     if QUERY in any_terminal.capabilities:
-        assert recovered is not None and recovered.state is S.APPROVED
-    else:
-        assert recovered is None  # Concert V2: settled by a person from the terminal's journal
+        assert recovered.match is Match.OURS and recovered.result is not None
+        assert recovered.result.state is S.APPROVED
+    else:  # Concert V2: settled by a person from the terminal's journal
+        assert (recovered.match, recovered.code) == (Match.UNREADABLE, "not_supported")
     assert len(ledger(any_terminal).charges("K1-000125")) == 1
+
+
+def test_query_tells_ours_from_another_reference_from_nothing_readable(any_terminal: PaymentTerminal) -> None:
+    first = any_terminal.query(PaymentRequest("K1-000124", 900))
+    assert first.match is Match.UNREADABLE  # nothing on the terminal yet proves nothing
+    any_terminal.pay(PaymentRequest("K1-000124", 900))
+    ours = any_terminal.query(PaymentRequest("K1-000124", 900))
+    other = any_terminal.query(PaymentRequest("K1-000125", 2500))
+    if QUERY in any_terminal.capabilities:
+        assert (ours.match, other.match, other.reference) == (Match.OURS, Match.OTHER, "K1-000124")
+    else:
+        assert ours.match is other.match is Match.UNREADABLE
 
 
 def test_void_refund_and_totals_where_supported(any_terminal: PaymentTerminal) -> None:
@@ -135,7 +149,15 @@ def test_fake_unreachable() -> None:
     assert fake.pay(PaymentRequest("K1", 100)).state is S.FAILED
     assert fake.health().state is HealthState.OFFLINE
     with pytest.raises(TerminalUnreachable):
-        fake.query("K1")
+        fake.query(PaymentRequest("K1", 100))
+
+
+def test_fake_unreadable_answers_prove_nothing() -> None:
+    fake = FakeTerminal()
+    fake.pay(PaymentRequest("K1", 100))
+    fake.unreadable = "01/09"
+    refused = fake.query(PaymentRequest("K2", 100))
+    assert (refused.match, refused.code) == (Match.UNREADABLE, "01/09")
 
 
 def test_unknown_outcome_names_are_refused() -> None:

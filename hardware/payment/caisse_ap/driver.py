@@ -15,6 +15,7 @@ from ..base import (
     QUERY,
     REFUND,
     VOID,
+    LastTransaction,
     OneAtATime,
     PaymentProgress,
     PaymentRequest,
@@ -25,7 +26,6 @@ from ..base import (
     report,
 )
 from ..errors import PaymentError, SendInterrupted, TerminalBusy, TerminalUnreachable
-from ..money import check_reference
 from . import messages
 from .messages import Station
 from .tlv import encode, read_message
@@ -68,12 +68,12 @@ class CaisseApTerminal(PaymentTerminal):
         """Credit (CD=1) to the card presented; request carries a new reference."""
         return self._operate(messages.REFUND, request, None, None)
 
-    def query(self, reference: str) -> PaymentResult | None:
+    def query(self, request: PaymentRequest) -> LastTransaction:
         """Duplicata (CD=3) of the last transaction, matched on CF; raises when the terminal cannot answer."""
-        check_reference(reference)
+        fields = messages.duplicata_fields(self.station, request)
         with self._one.hold("the status query"):
-            answer = self._exchange(messages.duplicata_fields(self.station), self.query_timeout, None)
-        return messages.duplicata_result(answer, reference)
+            answer = self._exchange(fields, self.query_timeout, None)
+        return messages.duplicata_result(answer, request)
 
     def health(self) -> Health:
         """OK when a TCP connection opens (closed at once, no message sent); "in_use" during an operation."""

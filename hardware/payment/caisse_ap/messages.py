@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..base import PaymentRequest, PaymentResult, PaymentState, trusted
+from ..base import LastTransaction, PaymentRequest, PaymentResult, PaymentState, trusted
 from ..money import currency_numeric, mask_pan
 
 VERSION = "0320"
 DEBIT, REFUND, VOID, DUPLICATA = "0", "1", "2", "3"  # CD: the operation
 DONE, NOT_DONE, TAKEN = "10", "01", "11"  # AE: the status
+FORMAT = "09"  # AF: the request's format was refused (missing or bad tags)
 PAN_TAG = "AA"
 # The answer tags we keep in PaymentResult.raw. Anything else is dropped: AB (expiry) is card data, and
 # ticket tags or vendor tags may embed a card number we would have no way to recognise.
@@ -24,7 +25,7 @@ SAFE_TAGS = frozenset({"CZ", "CJ", "CA", "CB", "CD", "CE", "CF", "BA", "CC", "AE
 # AF, the complement of AE=01 ("not done"). Every "not done" is final: no money moved. Unlisted codes are
 # declines; 09 (our request's format) is ours to fix, so it is FAILED, safe to retry once fixed.
 NOT_DONE_STATES = {"04": PaymentState.DECLINED, "05": PaymentState.DECLINED, "08": PaymentState.ABANDONED,
-                   "09": PaymentState.FAILED, "11": PaymentState.ABANDONED}
+                   FORMAT: PaymentState.FAILED, "11": PaymentState.ABANDONED}
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,13 @@ def operation_fields(station: Station, operation: str, request: PaymentRequest) 
             "CE": currency_numeric(request.currency), "CF": request.reference, "BA": "0"}
 
 
-def duplicata_fields(station: Station) -> dict[str, str]:
-    """Ask for the last transaction again (CD=3). Assumed: the answer repeats its result tags and CF."""
-    return {**station.header(), "CD": DUPLICATA, "BA": "0"}
+def duplicata_fields(station: Station, request: PaymentRequest) -> dict[str, str]:
+    """Ask for the last transaction again (CD=3), with the amount and currency of the payment we look for
+    (akretion's terminal simulator refuses any request without CB and CE with AF=09). Never CF: a terminal
+    that echoes the request's tags in a refusal would then seem to name our reference. Assumed: the answer
+    repeats the last transaction's result tags, CF included (docs/payment-terminals.md)."""
+    return {**station.header(), "CB": f"{request.amount_minor:02d}", "CD": DUPLICATA,
+            "CE": currency_numeric(request.currency), "BA": "0"}
 
 
 def answer_state(answer: Mapping[str, str]) -> tuple[PaymentState, str]:
@@ -80,11 +85,24 @@ def result_of(answer: Mapping[str, str], request: PaymentRequest) -> PaymentResu
     return trusted(_result(answer, request.reference, amount), request, answer.get("CF"))
 
 
-def duplicata_result(answer: Mapping[str, str], reference: str) -> PaymentResult | None:
-    """The last transaction if it is ours (CF equals reference and CB is an amount), else None."""
-    if answer.get("CF") != reference or not answer.get("CB", "").isdigit():
-        return None
-    return _result(answer, reference, int(answer["CB"]))
+def duplicata_result(answer: Mapping[str, str], request: PaymentRequest) -> LastTransaction:
+    """What the duplicata answer says of our payment. Only a readable transaction proves anything: a final
+    status (AE 10 or 01), not a refusal of the duplicata itself (AF=09: our request's format), a reference in
+    CF and an amount in CB. Then CF equal to ours is OURS (its outcome; an approval of another amount is not
+    trusted), and any other reference is OTHER. Anything else is UNREADABLE: a refusal (e.g. AE=01 AF=05
+    with no CF, what a terminal with no transaction yet answers), a missing CF or CB, AE=11."""
+    status, complement = answer.get("AE", ""), answer.get("AF")
+    code = f"{status}/{complement}" if complement else (status or "no_status")
+    reference = answer.get("CF", "")
+    if status not in (DONE, NOT_DONE) or (status == NOT_DONE and complement == FORMAT):
+        return LastTransaction.unreadable(code)
+    if not reference.strip():
+        return LastTransaction.unreadable("no_reference")
+    if not answer.get("CB", "").isdigit():
+        return LastTransaction.unreadable("no_amount")
+    if reference != request.reference:
+        return LastTransaction.other(reference, code)
+    return LastTransaction.ours(trusted(_result(answer, reference, int(answer["CB"])), request, reference))
 
 
 def _result(answer: Mapping[str, str], reference: str, amount: int) -> PaymentResult:

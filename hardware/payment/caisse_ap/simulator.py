@@ -36,6 +36,7 @@ class CaisseApSimulator(TerminalSimulator):
     def __init__(self, slow_seconds: float = 1.0, settle: float = 0.02) -> None:
         super().__init__(frozenset(Outcome) - SERIAL_ONLY, slow_seconds)
         self.settle = settle
+        self.refuse_duplicata: str | None = None  # an AF code: answer every duplicata AE=01 with it, no CF
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -82,10 +83,11 @@ class CaisseApSimulator(TerminalSimulator):
             return
 
     def _answer(self, conn: socket.socket, request: dict[str, str]) -> bytes | None:
-        if request.get("CD") == messages.DUPLICATA:
+        # Every request carries CB and CE, a duplicata too (as akretion's terminal simulator requires).
+        valid = request.get("CB", "").isdigit() and request.get("CE") in CURRENCY_ALPHA
+        if valid and request.get("CD") == messages.DUPLICATA:
             return encode(self._duplicata(request))
         operation = OPERATIONS.get(request.get("CD", ""))
-        valid = request.get("CB", "").isdigit() and request.get("CE") in CURRENCY_ALPHA
         if operation is None or not valid:
             return encode({**request, **FORMAT_ERROR})
         return self._run(conn, request, operation, self.terminal.next_outcome())
@@ -100,9 +102,13 @@ class CaisseApSimulator(TerminalSimulator):
         return GARBAGE if outcome is Outcome.GARBAGE else encode({**request, **transaction_fields(done)})
 
     def _duplicata(self, request: dict[str, str]) -> dict[str, str]:
+        """The last transaction's tags; AE=01 AF=05 without CF when there is none, or when a test set
+        `refuse_duplicata` to an AF code (a terminal refusing the duplicata)."""
         last = self.terminal.last
         header = {"CZ": request["CZ"], "CA": request.get("CA", "01")}
-        return {**header, **(transaction_fields(last) if last else {"AE": "01", "AF": "05"})}
+        if self.refuse_duplicata is not None or last is None:
+            return {**header, "AE": messages.NOT_DONE, "AF": self.refuse_duplicata or "05"}
+        return {**header, **transaction_fields(last)}
 
     def _hang(self, conn: socket.socket) -> None:
         """Keep the connection open, answering nothing, until the client gives up or we stop."""

@@ -1,7 +1,7 @@
 """ConcertV2Terminal: Concert V2 over a serial line (RS-232 7E1 or USB-CDC /dev/ttyACM0) with pyserial.
 
 The port stays open between operations and is reopened after a line error. Our reference travels in
-PRIV, so it is at most 10 characters. V2 has no duplicata: query() returns None and capabilities say so;
+PRIV, so it is at most 10 characters. V2 has no duplicata: query() answers UNREADABLE and capabilities say so;
 an unknown V2 payment is settled by a person from the terminal's journal or ticket.
 """
 
@@ -16,6 +16,7 @@ from ...health import Health, HealthState
 from ..base import (
     REFUND,
     VOID,
+    LastTransaction,
     OneAtATime,
     PaymentProgress,
     PaymentRequest,
@@ -26,7 +27,7 @@ from ..base import (
     report,
 )
 from ..errors import PaymentError, TerminalBusy, TerminalUnreachable
-from ..money import check_reference, currency_numeric
+from ..money import currency_numeric
 from .frames import CANCEL, CREDIT, DEBIT, V2Answer, V2Request
 from .link import LineBroken, LineNotReady, Link, NotSent
 
@@ -34,6 +35,7 @@ BAUDRATE = 9600
 LINK_TIMEOUT = 2.0  # per control byte or frame; the AP timer values are not public (hardware.md §8)
 TRANSACTION_TIMEOUT = 200.0  # longer than the terminal's own cardholder timeout (see caisse_ap.driver)
 POLL = 0.05  # pyserial read timeout: how often a wait checks its deadline
+NOT_SUPPORTED = "not_supported"
 
 
 class ConcertV2Terminal(PaymentTerminal):
@@ -65,10 +67,9 @@ class ConcertV2Terminal(PaymentTerminal):
         """Credit (type 1) to the card presented; request carries a new reference."""
         return self._operate(CREDIT, request, None, None)
 
-    def query(self, reference: str) -> PaymentResult | None:
-        """Always None: Concert V2 has no duplicata or status message."""
-        check_reference(reference)
-        return None
+    def query(self, request: PaymentRequest) -> LastTransaction:
+        """Always UNREADABLE ("not_supported"): Concert V2 has no duplicata or status message."""
+        return LastTransaction.unreadable(NOT_SUPPORTED)
 
     def health(self) -> Health:
         """ENQ → ACK → EOT, as pyTeliumManager's is_ok(); "in_use" while an operation runs."""

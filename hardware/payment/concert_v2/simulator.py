@@ -7,6 +7,7 @@ frames, and NAK our first request frames, so retransmission is exercised in both
 
 from __future__ import annotations
 
+import math
 import os
 import select
 import threading
@@ -20,7 +21,7 @@ from ..money import CURRENCY_ALPHA
 from ..simulation import Operation, Outcome, TerminalSimulator, Transaction, Verdict
 from . import frames
 from .frames import V2Answer, V2Request
-from .link import FrameCorrupt, Link
+from .link import Link
 
 KINDS = {frames.DEBIT: Operation.DEBIT, frames.CREDIT: Operation.REFUND, frames.CANCEL: Operation.VOID}
 STATUSES = {Verdict.APPROVED: frames.APPROVED, Verdict.REFUSED: frames.REFUSED,
@@ -45,21 +46,31 @@ class PtyMaster:
 
 
 class FaultyLink(Link):
-    """The simulator's link: corrupts the LRC of the first `corrupt` answer frames, and NAKs as many request
-    frames as `rejections()` says (asked when the frame arrives, so a script set just before pay() counts)."""
+    """The simulator's link: corrupts the LRC of the first `corrupt` answer frames, and NAKs the first frames
+    of a request as its scripted outcome says. The outcome is taken from the script when the request's first
+    good frame arrives (so a script set just before pay() counts) and belongs to that request only, whatever
+    happens next: a client that gives up after a NAK, or goes silent, does not leave it for the next one."""
 
     corrupt = 0
 
-    def __init__(self, port: PtyMaster, rejections: Callable[[], int], **options: Any) -> None:
+    def __init__(self, port: PtyMaster, take: Callable[[], Outcome], **options: Any) -> None:
         super().__init__(port, **options)
-        self.rejections = rejections
+        self.take = take
+        self.outcome: Outcome | None = None  # the outcome of the request being received, once a frame came
+
+    def receive(self, deadline: float = math.inf) -> bytes:
+        self.outcome = None
+        return super().receive(deadline)
 
     def frame_bytes(self, message: bytes, attempt: int) -> bytes:
         good = super().frame_bytes(message, attempt)
         return good[:-1] + bytes([good[-1] ^ 0x01]) if attempt < self.corrupt else good
 
     def accept(self, message: bytes, attempt: int) -> bool:
-        return attempt >= self.rejections()
+        if self.outcome is None:
+            self.outcome = self.take()
+        rejections = {Outcome.NAK_REQUEST: 1, Outcome.NAK_REQUEST_ALWAYS: self.tries}.get(self.outcome, 0)
+        return attempt >= rejections
 
 
 class ConcertV2Simulator(TerminalSimulator):
@@ -83,7 +94,7 @@ class ConcertV2Simulator(TerminalSimulator):
         tty.setraw(slave)  # no echo or line editing before the driver's pyserial configures the line
         self._fds, self.path = (master, slave), os.ttyname(slave)
         self._stopping.clear()
-        self._link = FaultyLink(PtyMaster(master), self._rejections, ack_timeout=self.link_timeout,
+        self._link = FaultyLink(PtyMaster(master), self.terminal.next_outcome, ack_timeout=self.link_timeout,
                                 tries=self.tries, stopping=self._stopping)
         self._thread = threading.Thread(target=self._serve, args=(self._link,), daemon=True)
         self._thread.start()
@@ -102,18 +113,10 @@ class ConcertV2Simulator(TerminalSimulator):
         while not self._stopping.is_set():
             try:
                 message = link.receive()
-            except FrameCorrupt:
-                if self._rejections() == self.tries:
-                    self.terminal.next_outcome()  # the request we NAKed away is over
+            except PaymentError:  # a health probe (ENQ, EOT), frames NAKed away, a client gone, or stopping
                 continue
-            except PaymentError:  # a health probe (ENQ, EOT), a broken frame, or stopping
-                continue
-            self._handle(link, message, self.terminal.next_outcome())
-
-    def _rejections(self) -> int:
-        """How many of the next request's frames to NAK, from the outcome scripted for it."""
-        outcome = self.terminal.peek_outcome()
-        return {Outcome.NAK_REQUEST: 1, Outcome.NAK_REQUEST_ALWAYS: self.tries}.get(outcome, 0)
+            if link.outcome is not None:  # always: a frame was accepted, so its outcome was taken
+                self._handle(link, message, link.outcome)
 
     def _handle(self, link: FaultyLink, message: bytes, outcome: Outcome) -> None:
         try:
