@@ -40,7 +40,10 @@ def free_port() -> int:
 
 def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of every CLI call: no printer, no site configuration file from the caller."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DOUR_")}
+    # Nor the caller's escpos cache folder (set in-process by `dour` commands some tests run): each server
+    # keeps its own beside its database.
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("DOUR_") and key != "ESCPOS_CAPABILITIES_PICKLE_DIR"}
     env["DOUR_DEVICES_PRINTER"] = ""
     env.update(extra or {})
     return env
@@ -190,8 +193,10 @@ def cpu_seconds(process: Any = None) -> float:
 
 def agent_session(server: Server, counter: int = 1, username: str = AGENT,
                   password: str = AGENT_PASSWORD) -> requests.Session:
-    """A logged-in agent with `counter` open."""
+    """A logged-in agent with `counter` open. Like a browser, it says which origin its requests come from
+    (the server refuses a cookie's state change that does not)."""
     http = requests.Session()
+    http.headers["Origin"] = server.url
     answer = http.post(f"{server.url}/api/auth/login", json={"username": username, "password": password},
                        timeout=10)
     answer.raise_for_status()
@@ -213,7 +218,7 @@ def open_counter_page(page: Any, server: Server, counter: int = 1) -> Any:
 def open_display_page(page: Any, server: Server) -> Any:
     """A Playwright page enrolled as the display, once its live connection has applied a seq."""
     page.goto(f"{server.url}/enrol?token={server.display_token}&next=/display")
-    page.wait_for_function("document.body.dataset.lastSeq !== undefined")
+    page.wait_for_function("() => document.body.dataset.lastSeq !== undefined")
     return page
 
 
@@ -320,7 +325,8 @@ class KeepAlive:
 
     def __init__(self, server: Server, headers: dict[str, str] | None = None, timeout: float = 10.0) -> None:
         self.server = server
-        self.headers = {"Content-Type": "application/json", **(headers or {})}
+        # Origin: what a browser on the site's pages sends, without which a cookie may change nothing.
+        self.headers = {"Content-Type": "application/json", "Origin": server.url, **(headers or {})}
         self.timeout = timeout
         self.conn: http.client.HTTPConnection | None = None
         self.cookies: dict[str, str] = {}  # enough for Flask's session cookie

@@ -165,7 +165,7 @@ def measure(server: h.Server, codes: list[str]) -> list[dict[str, Any]]:
             if time.monotonic() - began > DEADLINE_S:
                 break
             page.goto(f"{server.url}/kiosk?lang=fr")  # the services screen, as a visitor finds it
-            page.wait_for_function("document.body.dataset.scanner === 'connected'")
+            page.wait_for_function("() => document.body.dataset.scanner === 'connected'")
             sample = page.evaluate(SCAN_AND_WAIT, wedge_events(code))
             if sample is None:
                 raise RuntimeError(f"no ticket on screen within 10 s:\n{server.log_tail()}")

@@ -91,10 +91,10 @@ def main() -> None:
     server.env["DOUR_DEVICES_PRINTER"] = "sim://"
     try:
         server.provision()
-        server.add_user("chief", "chief-password-1", role="supervisor")
+        server.add_user("chief", "supervisor-password-1", role="supervisor")
         server.start()
         boss = h.KeepAlive(server)
-        boss.request("POST", "/api/auth/login", {"username": "chief", "password": "chief-password-1"})
+        boss.request("POST", "/api/auth/login", {"username": "chief", "password": "supervisor-password-1"})
         for fault in (None, "paper_out", "mute"):
             case(server, boss, fault)
         set_fault(boss, "paper_out")

@@ -13,9 +13,10 @@ from flask_babel import Babel
 from werkzeug.exceptions import HTTPException
 
 from core import config as site_config
+from core import revocation, web_security
 from core.bus import Bus
 from core.errors import DourError
-from core.realtime import broadcaster, make_socketio
+from core.realtime import broadcaster, make_socketio, socketio_of
 from core.serve import async_mode
 from core.site import Site
 from core.store import Store
@@ -51,10 +52,11 @@ def create_app(
         BABEL_DEFAULT_LOCALE=config.site["default_language"],
         JSON_AS_ASCII=False,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["dour.site"] = site
     Babel(app, locale_selector=pick_language)
-    socketio = make_socketio(app, async_mode())
+    socketio = make_socketio(app, async_mode(), config.public_url)
+    web_security.install(app, config)
+    _watch_revocations(app, store, start_devices)
     _register_surfaces(app, site, start_devices)
     _register_errors(app)
     site.bus.subscribe(broadcaster(socketio, site))
@@ -75,7 +77,7 @@ def _warn_simulated(config: site_config.SiteConfig) -> None:
 
 
 DEVICE_SERVICES = ("dour.printer", "dour.terminals", "dour.badges", "dour.scanners", "dour.follower",
-                   "dour.sync_watcher")
+                   "dour.sync_watcher", "dour.revocation")
 FOLLOW_SECONDS = 0.5
 
 
@@ -118,6 +120,15 @@ class JournalFollower:
 def _follow_journal(app: Flask, site: Site, start: bool) -> None:
     if start:
         app.extensions["dour.follower"] = JournalFollower(site).start()
+
+
+def _watch_revocations(app: Flask, store: Store, start: bool) -> None:
+    """Live connections of revoked devices and ended sessions are closed (core/revocation.py)."""
+    socketio = socketio_of(app)
+    live = app.extensions[revocation.EXTENSION] = revocation.LiveConnections(
+        store, lambda sid, namespace: socketio.server.disconnect(sid, namespace=namespace))
+    if start:
+        app.extensions["dour.revocation"] = revocation.RevocationWatcher(live).start()
 
 
 def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:

@@ -51,20 +51,18 @@ def _patch_for(worker: str) -> None:
 
 
 def _escpos_cache(database: str) -> None:
-    """Keep python-escpos's parsed printer database next to the site database.
+    """Keep python-escpos's parsed printer database, sound, next to the site database (before its import).
 
     At import, escpos parses its capabilities file with the pure-Python YAML loader (about 0.27 s of a 1 s
     start) unless it finds the pickle of an earlier run, and by default it looks in a new temporary directory
     every time: never found, and one directory left behind per start. Measured by bench_memory_start.py.
+    escpos writes that pickle non-atomically, and a truncated one would stop every later start:
+    hardware/escpos_cache.py deletes an unreadable pickle and writes a new one atomically itself.
     """
-    if "ESCPOS_CAPABILITIES_PICKLE_DIR" in os.environ or database == ":memory:":
-        return
-    cache = Path(database).resolve().parent / "cache"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return  # not writable: escpos keeps its default
-    os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(cache)
+    from hardware import escpos_cache
+
+    if database != ":memory:" or escpos_cache.DIR_VARIABLE in os.environ:
+        escpos_cache.use(Path(database).resolve().parent / "cache")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -122,6 +120,27 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     with _store(args).write() as db:
         user_id = users.add_user(db, args.username, args.name or args.username, args.role, password)
     print(f"user {args.username} created (id {user_id}, role {args.role})")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    """An agent leaves, or an account is compromised: no more logins, and its sessions end now (the
+    running server closes their live connections within a second)."""
+    from core import users
+
+    with _store(args).write() as db:
+        ended = users.disable_user(db, args.username)
+    print(f"user {args.username} disabled; {ended} session(s) ended")
+    return 0
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from core import users
+
+    password = _password(args)
+    with _store(args).write() as db:
+        ended = users.set_password(db, args.username, password)
+    print(f"password of {args.username} changed; {ended} session(s) ended")
     return 0
 
 
@@ -277,6 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", choices=ROLES, default="agent")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=cmd_user_add)
+    disable = user.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("username")
+    disable.set_defaults(handler=cmd_user_disable)
+    passwd = user.add_parser("passwd", help="set an account's password and end its sessions")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    passwd.set_defaults(handler=cmd_user_passwd)
 
     device = commands.add_parser("device", help="enrol kiosks and displays").add_subparsers(
         dest="action", required=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 import sqlite_utils
@@ -14,7 +15,8 @@ from core.errors import N_, Conflict, InvalidInput
 DEVICE_KINDS = ("kiosk", "display")
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """What the database keeps of a token, and what an enrolled browser's cookie holds: never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -27,16 +29,31 @@ def add_device(db: sqlite_utils.Database, name: str, kind: str) -> str:
     token = secrets.token_urlsafe(32)
     db.execute(
         "INSERT INTO devices (name, kind, token_hash, created_at) VALUES (?, ?, ?, ?)",
-        [name, kind, _digest(token), utc_iso()],
+        [name, kind, digest(token), utc_iso()],
     )
     return token
 
 
 def device_for_token(db: sqlite_utils.Database, token: str) -> dict[str, Any] | None:
+    return device_for_hash(db, digest(token))
+
+
+def device_for_hash(db: sqlite_utils.Database, token_hash: str) -> dict[str, Any] | None:
+    """The enrolled, unrevoked device whose token has this SHA-256 (an enrolment cookie's)."""
     rows = list(db.query(
-        "SELECT id, name, kind FROM devices WHERE token_hash = ? AND revoked_at IS NULL", [_digest(token)]
+        "SELECT id, name, kind FROM devices WHERE token_hash = ? AND revoked_at IS NULL", [token_hash]
     ))
     return rows[0] if rows else None
+
+
+def revoked_among(db: sqlite_utils.Database, device_ids: Iterable[int]) -> set[int]:
+    """Which of these devices are revoked (the revocation watcher's question, once a second)."""
+    wanted = list(dict.fromkeys(device_ids))
+    if not wanted:
+        return set()
+    marks = ", ".join("?" * len(wanted))
+    rows = db.execute(f"SELECT id FROM devices WHERE id IN ({marks}) AND revoked_at IS NOT NULL", wanted)
+    return {int(row[0]) for row in rows.fetchall()}
 
 
 def revoke_device(db: sqlite_utils.Database, name: str) -> bool:

@@ -215,6 +215,22 @@ def m006_appointments_sync(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def m007_sessions(db: sqlite_utils.Database) -> None:
+    """Agents' sessions on the server (core/sessions.py): only the SHA-256 of each session id is kept."""
+    for sql in (
+        """CREATE TABLE sessions (
+            id_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            via TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            ended_at TEXT,
+            ended_why TEXT
+        )""",
+        "CREATE INDEX sessions_live_by_user ON sessions (user_id) WHERE ended_at IS NULL",
+    ):
+        db.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     ("001_tickets_numbers_journal", m001_tickets),
     ("002_users_devices_sessions", m002_people),
@@ -222,4 +238,5 @@ MIGRATIONS: list[Migration] = [
     ("004_badges", m004_badges),
     ("005_payments", m005_payments),
     ("006_appointments_sync", m006_appointments_sync),
+    ("007_sessions", m007_sessions),
 ]

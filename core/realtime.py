@@ -8,6 +8,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from core.journal import Event
+from core.origin import socket_origin_check
 from core.site import Site
 
 NAMESPACES = ("/display", "/counter")
@@ -20,9 +21,12 @@ def shown_on(namespace: str, event: Event) -> bool:
     return namespace != "/display" or event.type.startswith(DISPLAY_EVENT_PREFIXES)
 
 
-def make_socketio(app: Flask, async_mode: str) -> SocketIO:
-    """`gevent` under gunicorn's gevent worker, `threading` elsewhere (gthread worker, tests)."""
-    return SocketIO(app, async_mode=async_mode, cors_allowed_origins=[], manage_session=False)
+def make_socketio(app: Flask, async_mode: str, public_url: str) -> SocketIO:
+    """`gevent` under gunicorn's gevent worker, `threading` elsewhere (gthread worker, tests). Only pages of
+    this site may connect (core/origin.py): python-engineio's `cors_allowed_origins=[]` would switch its
+    Origin check off."""
+    return SocketIO(app, async_mode=async_mode, cors_allowed_origins=socket_origin_check(public_url),
+                    manage_session=False)
 
 
 def socketio_of(app: Flask) -> SocketIO:

@@ -5,15 +5,19 @@ Not a domain module: it is part of the composition root with core/app.py.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import current_app, g, jsonify, request, session
 from flask_babel import get_locale, gettext
+from werkzeug.exceptions import HTTPException
 
-from core import devices, users
+from core import devices, sessions
 from core.errors import N_, DourError, Forbidden, InvalidInput, NotAuthenticated
+from core.revocation import EXTENSION as LIVE_CONNECTIONS
+from core.revocation import LiveConnections
 from core.site import Site
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,6 +25,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def site() -> Site:
     return cast(Site, current_app.extensions["dour.site"])
+
+
+def live_connections() -> LiveConnections:
+    """The app's registry of live connections and what admitted each (core/revocation.py)."""
+    return cast(LiveConnections, current_app.extensions[LIVE_CONNECTIONS])
+
+
+def socket_sid() -> str:
+    """The sid of the live connection whose event is being handled (Flask-SocketIO sets it)."""
+    return str(request.sid)  # type: ignore[attr-defined]
 
 
 def bearer_token() -> str | None:
@@ -33,22 +47,50 @@ def current_device() -> dict[str, Any] | None:
     if "device" in g:
         return cast(dict[str, Any] | None, g.device)
     token = bearer_token()
-    db = site().store.read()
-    if token:
-        device = devices.device_for_token(db, token)
-    elif "device_token" in session:
-        device = devices.device_for_token(db, session["device_token"])
-    else:
-        device = None
-    g.device = device
-    return device
+    g.device = devices.device_for_token(site().store.read(), token) if token else cookie_device()
+    return cast(dict[str, Any] | None, g.device)
+
+
+def cookie_device() -> dict[str, Any] | None:
+    """The device of the enrolment cookie, which holds the token's SHA-256, never the token. A cookie from
+    before that change (`device_token`) is accepted once and rewritten, so enrolled kiosks stay enrolled."""
+    if "device_token" in session:
+        session["device"] = devices.digest(str(session.pop("device_token")))
+    token_hash = session.get("device")
+    return devices.device_for_hash(site().store.read(), token_hash) if isinstance(token_hash, str) else None
 
 
 def current_user() -> dict[str, Any] | None:
+    """The agent of this request's live session (ended at logout, when disabled, on a password change)."""
     if "user" not in g:
-        user_id = session.get("user_id")
-        g.user = users.get_user(site().store.read(), user_id) if user_id else None
+        session_id = session.get("sid")
+        live = isinstance(session_id, str)
+        g.user = sessions.session_user(site().store.read(), str(session_id)) if live else None
     return cast(dict[str, Any] | None, g.user)
+
+
+def log_in(user: dict[str, Any], via: str, **kept: Any) -> None:
+    """Open a server-side session for `user` and put its id in a fresh cookie, with `kept` values. A session
+    the browser held before (another login at this desk, a badge put back) ends: one browser, one session."""
+    previous = session.get("sid")
+    with site().store.write() as db:
+        if isinstance(previous, str):
+            sessions.end_session(db, previous, "replaced")
+        session_id = sessions.open_session(db, int(user["id"]), via)
+    session.clear()
+    session.update(sid=session_id, **kept)
+    g.user = sessions.session_user(site().store.read(), session_id)
+
+
+def log_out() -> None:
+    """End this request's session on the server (a copied cookie stops working) and its live connections."""
+    session_id = session.get("sid")
+    if isinstance(session_id, str):
+        with site().store.write() as db:
+            sessions.end_session(db, session_id)
+        live_connections().end_session(sessions.digest(session_id))
+    session.clear()
+    g.user = None
 
 
 def require_device(*kinds: str) -> Callable[[F], F]:
@@ -82,11 +124,47 @@ def require_user(*roles: str) -> Callable[[F], F]:
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object, or InvalidInput with a sentence (never a bare 400 page)."""
+    """The request's JSON object, or InvalidInput with a sentence (never a bare 400 page, never a 500)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidInput(N_("The request body must be a JSON object."))
+    check_json_values(data)
     return data
+
+
+MAX_JSON_DEPTH = 16  # our bodies are two levels deep; a deep one is an attack on the handlers' recursion
+MAX_JSON_INT = 2**53 - 1  # no page can send a larger integer exactly (JavaScript), and SQLite stores it
+
+
+def check_json_values(data: Any) -> None:
+    """Refuse what would crash deeper down: integers SQLite cannot store (≥ 2⁶³), text that is not valid
+    Unicode (a lone surrogate cannot be encoded), non-finite numbers, and deep nesting."""
+    pending: list[tuple[Any, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidInput(N_("The request body is nested too deeply."))
+        if isinstance(value, dict):
+            pending.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+        elif not _storable(value):
+            raise InvalidInput(N_("The request contains a number too large or text that is not valid "
+                                  "Unicode."))
+
+
+def _storable(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -MAX_JSON_INT <= value <= MAX_JSON_INT
+    if isinstance(value, float):
+        return math.isfinite(value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def field(data: dict[str, Any], name: str, kind: type, required: bool = True) -> Any:
@@ -139,7 +217,10 @@ def pick_language() -> str:
     languages = config.site["languages"]
     candidates = [request.args.get("lang"), session.get("lang")]
     if request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except HTTPException:  # a body over the limit: the 413 answer is in the next candidate's language
+            body = None
         if isinstance(body, dict) and isinstance(body.get("lang"), str):
             candidates.insert(0, body["lang"])
     for candidate in candidates:

@@ -7,6 +7,8 @@ from flask import Flask
 from core.realtime import socketio_of
 from core.site import Site
 
+CLIENT_LOGIN_FAILURES = 20  # failed password logins from one address in 5 minutes (docs/security.md)
+
 
 def init_counter(app: Flask, site: Site, start_devices: bool = True) -> None:
     from core.throttle import LoginThrottle
@@ -26,7 +28,8 @@ def init_counter(app: Flask, site: Site, start_devices: bool = True) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(device_control_bp)
     app.register_blueprint(central_control_bp)
-    app.extensions["dour.login_throttle"] = LoginThrottle()
+    app.extensions["dour.login_throttle"] = LoginThrottle()  # per user name
+    app.extensions["dour.client_throttle"] = LoginThrottle(limit=CLIENT_LOGIN_FAILURES)  # per address
     socketio_of(app).on_namespace(CounterNamespace("/counter", site))
     init_badges(app, site, start_devices)  # each desk's badge reader (start_devices: open them now)
     init_sync_watcher(app, site, start_devices)  # the supervisors' live link with eConsulat

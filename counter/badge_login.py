@@ -15,10 +15,11 @@ from flask_socketio import Namespace, emit, join_room
 
 from core import badges
 from core.errors import N_
+from core.origin import socket_allowed
 from core.realtime import socketio_of
 from core.site import Site
 from core.throttle import LoginThrottle
-from core.web import field, json_body, site
+from core.web import field, json_body, log_in, site
 from counter.badge import BadgeReaders, CounterLocked
 from counter.routes import _public
 
@@ -46,8 +47,7 @@ def badge_login() -> Any:
     user = badges.verify(site().store.read(), badge_id, pin, throttle)
     if site().open_counters().get(counter) != user["id"]:  # back after a lock: it is still theirs
         site().open_counter(counter, user)
-    session.clear()
-    session.update(user_id=user["id"], counter=counter, badge={"counter": counter, "insertion": insertion})
+    log_in(user, "badge", counter=counter, badge={"counter": counter, "insertion": insertion})
     badge_readers().logged_in(counter, insertion, user, badge_id)
     return jsonify({"user": _public(user), "counter": counter})
 
@@ -72,6 +72,8 @@ class DeskNamespace(Namespace):
 
     def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
         counter = auth.get("counter") if isinstance(auth, dict) else None
+        if not socket_allowed(request.environ, site().config.public_url):
+            return False
         if not isinstance(counter, int) or isinstance(counter, bool) or not self.readers.has_reader(counter):
             return False
         join_room(desk_room(counter))

@@ -11,7 +11,17 @@ from core.clock import utc_iso
 from core.errors import N_, InvalidInput, NotAuthenticated
 from core.states import Action
 from core.throttle import LoginThrottle
-from core.web import LANGUAGE_NAMES, current_user, field, json_body, language_context, require_user, site
+from core.web import (
+    LANGUAGE_NAMES,
+    current_user,
+    field,
+    json_body,
+    language_context,
+    log_in,
+    log_out,
+    require_user,
+    site,
+)
 from counter import appointment_desk
 from counter.payments import fees_at_counter
 
@@ -34,27 +44,34 @@ def login_page() -> Any:
 
 @bp.post("/api/auth/login")
 def login() -> Any:
+    """Password login: throttled per user name and per client address (the decoy hash makes an unknown
+    name as slow as a known one, so guessing names costs as much as guessing passwords)."""
     data = json_body()
     username, password = field(data, "username", str), field(data, "password", str)
-    throttle: LoginThrottle = current_app.extensions["dour.login_throttle"]
-    throttle.check(username)
+    per_name: LoginThrottle = current_app.extensions["dour.login_throttle"]
+    per_client: LoginThrottle = current_app.extensions["dour.client_throttle"]
+    client = f"client:{request.remote_addr}"
+    per_client.check(client)
+    per_name.check(username)
     user = users.authenticate(site().store.read(), username, password)  # never under the writer lock
     if user is None:
-        throttle.failed(username)
+        per_name.failed(username)
+        per_client.failed(client)  # kept after a success: one known account must not reset an address
         raise NotAuthenticated(N_("Wrong user name or password."))
-    throttle.succeeded(username)
-    session.clear()
-    session["user_id"] = user["id"]
+    per_name.succeeded(username)
+    log_in(user, "password")
     return jsonify({"user": _public(user)})
 
 
 @bp.post("/api/auth/logout")
 def logout() -> Any:
+    """End the session on the server too: the cookie, even copied, no longer works, and the live
+    connections it opened are closed."""
     user = current_user()
     counter = session.get("counter")
+    log_out()  # first: the closing of the counter is not sent to this session's pages any more
     if user and counter:
         site().close_counter(counter, user)
-    session.clear()
     return jsonify({"ok": True})
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask_socketio import emit, join_room
 
 from core.clock import now, utc_iso
+from core.revocation import Holder
 from core.screens import ScreenNamespace
 from counter.sync_status import sync_view
 
@@ -19,8 +20,8 @@ SUPERVISORS_ROOM = "supervisors"
 
 
 class CounterNamespace(ScreenNamespace):
-    def allowed(self, auth: dict[str, Any]) -> bool:
-        return self.user() is not None
+    def admit(self, auth: dict[str, Any]) -> Holder | None:
+        return self.session_holder() if self.user() is not None else None
 
     def snapshot(self) -> dict[str, Any]:
         return {**self.base_snapshot(), "open_counters": self.site.open_counters()}

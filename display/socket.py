@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.revocation import Holder
 from core.screens import ScreenNamespace
 
 
 class DisplayNamespace(ScreenNamespace):
-    def allowed(self, auth: dict[str, Any]) -> bool:
+    def admit(self, auth: dict[str, Any]) -> Holder | None:
         device = self.device(auth)
         if device is not None:
-            return device["kind"] == "display"
+            return Holder(device_id=int(device["id"])) if device["kind"] == "display" else None
         user = self.user()
-        return user is not None and user["role"] == "supervisor"
+        return self.session_holder() if user is not None and user["role"] == "supervisor" else None
 
     def snapshot(self) -> dict[str, Any]:
         return self.base_snapshot()

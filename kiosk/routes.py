@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import qrcode
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
@@ -11,7 +13,7 @@ from qrcode.image.svg import SvgPathFillImage
 
 from core import fees
 from core.config import LANGUAGES
-from core.devices import device_for_token
+from core.devices import device_for_token, digest
 from core.errors import N_, Conflict, InvalidInput, NotAuthenticated, NotFound
 from core.site import IssuedTicket
 from core.tickets import Ticket
@@ -36,17 +38,28 @@ MAX_REQUEST_ID = 64
 
 @bp.get("/enrol")
 def enrol() -> Any:
-    """A device opens `/enrol?token=…&next=/kiosk` once; the token goes into its session cookie."""
+    """A device opens `/enrol?token=…&next=/kiosk` once; its session cookie keeps the token's SHA-256 (a
+    copied cookie does not give away the token, and revoking the device ends it)."""
     token = request.args.get("token", "")
     device = device_for_token(site().store.read(), token) if token else None
     if device is None:
         raise NotAuthenticated(N_("This enrolment link is not valid. Ask staff for a new one."))
     session.clear()
-    session["device_token"] = token
+    session["device"] = digest(token)
     session.permanent = True
     default = url_for("kiosk.kiosk_page") if device["kind"] == "kiosk" else url_for("display.display_page")
-    target = request.args.get("next", default)
-    return redirect(target if target.startswith("/") and not target.startswith("//") else default)
+    return redirect(local_path(request.args.get("next", ""), default))
+
+
+def local_path(target: str, default: str) -> str:
+    """`target` if it is a path on this site, else `default`. Browsers drop tabs and newlines from a URL and
+    read a backslash as a slash, so "/", a tab, "/evil.example" (or a backslash and "evil.example") would
+    leave the site: any control character, space or backslash refuses the target, as do a scheme and a
+    host."""
+    if not target.startswith("/") or any(ch.isspace() or not ch.isprintable() or ch == "\\" for ch in target):
+        return default
+    parts = urlsplit(target)
+    return target if not (parts.scheme or parts.netloc or target.startswith("//")) else default
 
 
 @bp.get("/kiosk")
@@ -67,7 +80,14 @@ def kiosk_page() -> Any:
             warning_seconds=config.policy["kiosk_idle_warning_seconds"],
             payment_timeout=float(config.devices.get("payment_timeout_seconds", 180)),
             has_printer=printing().printer(str(device["name"])) is not None,
+            has_terminal=_has_terminal(str(device["name"])),
         )
+
+
+def _has_terminal(kiosk: str) -> bool:
+    """Whether this kiosk takes cards (it offers an appointment's fees for payment only then)."""
+    terminals = current_app.extensions.get("dour.terminals")
+    return terminals is not None and terminals.terminal(kiosk) is not None
 
 
 def _languages() -> list[dict[str, Any]]:
@@ -158,11 +178,15 @@ def ticket_print(ticket_id: str) -> Any:
 
 
 def wait_seconds(limit: float = MAX_WAIT) -> float:
-    """The long poll's `wait` query parameter, in seconds, between 0 and `limit`."""
+    """The long poll's `wait` query parameter, in seconds, between 0 and `limit` (`nan` is no number: it
+    would reach the lock's timeout and fail there)."""
     try:
-        return min(max(float(request.args.get("wait", "0")), 0.0), limit)
+        wait = float(request.args.get("wait", "0"))
     except ValueError:
-        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="wait") from None
+        wait = math.nan
+    if math.isnan(wait):
+        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="wait")
+    return min(max(wait, 0.0), limit)
 
 
 @bp.post("/api/kiosk/tickets/<ticket_id>/reprint")

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import session
+from flask import request
 from flask_socketio import Namespace, join_room, leave_room, rooms
 
-from core import devices
+from core.origin import socket_allowed
+from core.revocation import Holder
+from core.screens import device_of
 from core.site import Site
+from core.web import live_connections, socket_sid
 from kiosk.scanning import ScannerService, room
 
 ROOM_PREFIX = "kiosk:"
@@ -25,14 +28,21 @@ class KioskNamespace(Namespace):
         self.scanners = scanners
 
     def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
-        """Only an enrolled kiosk; a kiosk enrolled after the server started gets its scanner now."""
+        """Only an enrolled kiosk, from a page of this site; a kiosk enrolled after the server started gets
+        its scanner now. What admitted it is remembered: revoking the kiosk closes the connection."""
         auth = auth if isinstance(auth, dict) else {}
-        kiosk = self.kiosk(auth.get("token") or session.get("device_token"))
-        if kiosk is None:
+        if not socket_allowed(request.environ, self.site.config.public_url):
             return False
-        self.scanners.ensure(kiosk)
-        join_room(room(kiosk, self.language(auth.get("lang"))))
+        device = device_of(self.site, auth)
+        if device is None or device["kind"] != "kiosk":
+            return False
+        live_connections().hold(self.namespace, socket_sid(), Holder(device_id=int(device["id"])))
+        self.scanners.ensure(str(device["name"]))
+        join_room(room(str(device["name"]), self.language(auth.get("lang"))))
         return True
+
+    def on_disconnect(self, reason: object = None) -> None:
+        live_connections().release(self.namespace, socket_sid())
 
     def on_language(self, data: dict[str, Any] | None = None) -> None:
         """`language {lang}`: later answers come in `lang` (the site's default for a language it lacks)."""
@@ -42,11 +52,6 @@ class KioskNamespace(Namespace):
                 kiosk = joined[len(ROOM_PREFIX):].rpartition(":")[0]
                 leave_room(joined)
                 join_room(room(kiosk, lang))
-
-    def kiosk(self, token: object) -> str | None:
-        """The name of the enrolled, unrevoked kiosk holding `token`."""
-        device = devices.device_for_token(self.site.store.read(), token) if isinstance(token, str) else None
-        return str(device["name"]) if device is not None and device["kind"] == "kiosk" else None
 
     def language(self, lang: object) -> str:
         site = self.site.config.site

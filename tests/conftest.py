@@ -17,6 +17,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from core import config as site_config
 from core import devices, journal, users
@@ -27,6 +29,20 @@ from core.store import Store
 from hardware.payment import CaisseApSimulator
 
 PASSWORD = "correct horse battery"
+TEST_ORIGIN = "http://localhost"  # the origin of the Flask test client's requests
+
+
+class SameOriginClient(FlaskClient):
+    """The Flask test client as a browser on the site's own pages: every request says where it comes from
+    (`Origin`), as browsers do for a POST. The server refuses state changes from other origins
+    (core/web_security.py); a test of that passes its own `Origin` header, or removes this one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ORIGIN"] = TEST_ORIGIN
+
+
+Flask.test_client_class = SameOriginClient
 
 
 class FakeClock:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSITION = {"app.py", "cli.py", "web.py", "realtime.py", "screens.py", "serve.py", "demo.py"}
+COMPOSITION = {"app.py", "cli.py", "web.py", "web_security.py", "realtime.py", "screens.py", "serve.py",
+               "demo.py"}
 
 
 def imported_modules(path: Path) -> set[str]:

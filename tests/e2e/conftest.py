@@ -1,5 +1,8 @@
 """Browser fixtures: Debian's Chromium driven by Playwright (never a downloaded browser), and the folder where
-each test saves its screenshots: `test-output/<test name>/` (or `$DOUR_TEST_OUTPUT/<test name>/`)."""
+each test saves its screenshots: `test-output/<test name>/` (or `$DOUR_TEST_OUTPUT/<test name>/`).
+
+The pages run under a Content-Security-Policy without 'unsafe-eval': give `wait_for_function` a function
+(`"() => …"`), never a bare expression, which Playwright would `eval` in the page and the policy refuses."""
 
 from __future__ import annotations
 

@@ -246,7 +246,8 @@ def test_badge_logs_in_at_the_desk_and_its_removal_locks_the_counter(
     enter_pin(page)  # the PIN pad appeared: the live `badge` event (inserted, known) reached the page
     page.screenshot(path=str(output_dir / "1-login-pin.png"))
     page.wait_for_url("**/counter?*")
-    page.wait_for_function("document.querySelector('[data-testid=counter-label]').textContent.includes('1')")
+    page.wait_for_function("() => document.querySelector('[data-testid=counter-label]')"
+                           ".textContent.includes('1')")
     assert page.request.get(f"{badge_server.url}/api/counter/state").status == 200
 
     card.remove()

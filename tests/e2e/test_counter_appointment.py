@@ -83,13 +83,13 @@ def test_the_desk_shows_the_appointment_and_its_cancellation_live(
 def test_the_supervisor_sees_the_link_change_live(tmp_path: Path, dour: Any, browser: Any,
                                                   output_dir: Path) -> None:
     server = dour.Server(tmp_path, env={"DOUR_SYNC_CENTRAL_URL": "http://127.0.0.1:9/v1"}).provision()
-    server.add_user("boss", "boss-password-1", "supervisor")
+    server.add_user("boss", "supervisor-password-1", "supervisor")
     server.start()
     try:
         page = browser.new_page(viewport={"width": 1366, "height": 1200})
         page.goto(f"{server.url}/login?lang=en")
         page.get_by_test_id("username").fill("boss")
-        page.get_by_test_id("password").fill("boss-password-1")
+        page.get_by_test_id("password").fill("supervisor-password-1")
         page.get_by_test_id("login-submit").click()
         page.wait_for_url("**/counter**")
         page.goto(f"{server.url}/supervisor?lang=en")

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def printing_server(tmp_path: Path, dour: Any) -> Iterator[Any]:
     srv = dour.Server(tmp_path, env={"DOUR_DEVICES_PRINTER": "sim://"}).provision()
-    srv.add_user("boss", "boss-password-1", "supervisor")
+    srv.add_user("boss", "supervisor-password-1", "supervisor")
     srv.start()
     yield srv
     srv.stop()
@@ -28,7 +28,7 @@ def supervisor_page(browser: Any, server: Any, path: str) -> Any:
     page = browser.new_page(viewport={"width": 1366, "height": 1000}, locale="fr-FR")
     page.goto(f"{server.url}/login?lang=fr")
     page.get_by_test_id("username").fill("boss")
-    page.get_by_test_id("password").fill("boss-password-1")
+    page.get_by_test_id("password").fill("supervisor-password-1")
     page.get_by_test_id("login-submit").click()
     page.wait_for_url("**/counter**")
     page.goto(f"{server.url}{path}?lang=fr")

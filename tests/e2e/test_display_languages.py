@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 def open_arabic_display(browser: Any, server: Any) -> Any:
     page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-GB")
     page.goto(f"{server.url}/enrol?token={server.display_token}&next=/display%3Flanguages%3Dar,fr")
-    page.wait_for_function("document.body.dataset.lastSeq !== undefined")
+    page.wait_for_function("() => document.body.dataset.lastSeq !== undefined")
     return page
 
 
@@ -29,7 +29,7 @@ def test_an_arabic_first_screen_speaks_arabic_to_staff_and_mirrors_its_calls(
     assert kiosk.post(f"{server.url}/api/kiosk/tickets", json={"service": "cnie"}).status_code == 201
     counter = dour.open_counter_page(browser.new_page(), server)
     counter.get_by_test_id("btn-next").click()
-    page.wait_for_function("document.querySelector('.recent-list li') !== null")
+    page.wait_for_function("() => document.querySelector('.recent-list li') !== null")
     row = page.locator(".recent-list li").first
     assert row.evaluate("li => getComputedStyle(li).direction") == "rtl"
     assert "matrix(-1" in page.locator(".recent-arrow").first.evaluate("a => getComputedStyle(a).transform")
@@ -44,7 +44,7 @@ def test_the_date_turns_with_the_words(server: Any, browser: Any) -> None:
         new MutationObserver(record)
             .observe(document.body, {attributes: true, attributeFilter: ['data-language']});
     }""")
-    page.wait_for_function("window.seen.length > 0", timeout=30_000)
+    page.wait_for_function("() => window.seen.length > 0", timeout=30_000)
     language, date_language, text = page.evaluate("window.seen[0]")
     assert language == "fr" and date_language == "fr"  # at once, not a second later
     assert not any("\u0600" <= char <= "\u06ff" for char in text)

@@ -102,7 +102,7 @@ def kiosk_page(browser: Any, server: Any, lang: str | None, viewport: dict[str, 
     page = browser.new_page(viewport=viewport, has_touch=True)
     target = f"/kiosk?lang={lang}" if lang else "/kiosk"
     page.goto(f"{server.url}/enrol?token={server.kiosk_token}&next={target}")
-    page.wait_for_function("document.body.dataset.scanner === 'connected'")
+    page.wait_for_function("() => document.body.dataset.scanner === 'connected'")
     return page
 
 
@@ -333,3 +333,67 @@ def test_a_serial_scan_on_the_start_screen_opens_the_appointment_ticket(
     assert slot_line == translate(lang, "Appointment at %(time)s", time=hhmm)
     party = Translations.load(str(CATALOGS), [lang]).ngettext("For %(num)s person", "For %(num)s persons", 2)
     assert page.get_by_test_id("ticket-persons").inner_text() == party % {"num": 2}
+
+
+@pytest.fixture
+def paying_appointment_server(tmp_path: Path, dour: Any, terminal: Any) -> Iterator[Any]:
+    """A running server with the central's key cached and a Concert V3 terminal simulator at its kiosk."""
+    srv = dour.Server(tmp_path, env={"DOUR_DEVICES_PAYMENT": terminal.uri}).provision()
+    srv.start()
+    try:
+        bench.cache_signing_key(srv, KEY)
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_an_appointments_fees_are_paid_on_its_ticket_screen_after_check_in(
+        paying_appointment_server: Any, terminal: Any, browser: Any, dour: Any, output_dir: Path) -> None:
+    """The ticket comes at check-in, unpaid; the visitor pays now by card (a declined card first: back to the
+    ticket or try again) and the receipt joins the ticket on screen; no second ticket, one charge."""
+    server = paying_appointment_server
+    config = site_of(server, dour)
+    start = bench.slot_soon(config)
+    page = kiosk_page(browser, server, "fr")
+
+    later = scan(page, bench.appointment_token(config, 21, start, KEY, services=("passport",)), 201)
+    offer = page.get_by_test_id("fee-offer")
+    offer.wait_for()
+    assert later["fees"]["total"] == page.get_by_test_id("fee-offer-total").inner_text() == "60,00\u00a0€"
+    page.get_by_test_id("pay-ticket-counter").tap()  # pay at the counter: the offer closes, nothing charged
+    assert offer.is_hidden() and page.get_by_test_id("ticket-screen").is_visible()
+    assert terminal.requests == []
+
+    page.goto(f"{server.url}/kiosk?lang=fr")  # the next visitor
+    page.wait_for_function("() => document.body.dataset.scanner === 'connected'")
+    checked = scan(page, bench.appointment_token(config, 22, start, KEY, services=("passport",)), 201)
+    number = checked["ticket"]["number"]
+    offer.wait_for()
+    page.screenshot(path=str(output_dir / "1-fees-offered-fr.png"))
+    terminal.script("decline", "slow")
+    page.get_by_test_id("pay-ticket-card").tap()
+    page.get_by_test_id("payment-failed-message").wait_for(timeout=15_000)
+    assert "au guichet avec votre ticket" in page.get_by_test_id("payment-failed-message").inner_text()
+    assert page.get_by_test_id("back-to-ticket").is_visible()
+    assert page.get_by_test_id("pay-again").is_visible()
+    assert page.get_by_test_id("pay-at-counter-after").is_hidden()  # never a second ticket
+    assert page.get_by_test_id("payment-failed-back").is_hidden()
+    page.get_by_test_id("pay-again").tap()
+    page.get_by_test_id("paying-message").wait_for()
+    receipt = page.get_by_test_id("receipt")
+    receipt.wait_for(timeout=15_000)
+    assert page.get_by_test_id("ticket-screen").is_visible() and offer.is_hidden()
+    assert page.get_by_test_id("ticket-number").inner_text().strip() == number  # the same ticket
+    assert page.get_by_test_id("receipt-total").inner_text() == "60,00\u00a0€"
+    assert page.get_by_test_id("receipt-card").inner_text().strip() == "**** 4242"
+    reference = page.get_by_test_id("receipt-reference").inner_text().strip()
+    page.screenshot(path=str(output_dir / "2-paid-receipt-fr.png"))
+
+    kiosk = dour.kiosk_session(server)
+    paid = kiosk.get(f"{server.url}/api/kiosk/payments/{reference}", timeout=10).json()
+    assert paid["payment"]["state"] == "approved" and paid["payment"]["ticket_id"] == checked["ticket"]["id"]
+    assert len(terminal.charges(reference)) == 1
+    assert [t.verdict for t in terminal.ledger.entries] == ["approved"]
+    again = kiosk.post(f"{server.url}/api/kiosk/payments", json={"ticket_id": checked["ticket"]["id"],
+                                                                  "request_id": "again"}, timeout=10)
+    assert again.status_code == 409  # paid once, never twice

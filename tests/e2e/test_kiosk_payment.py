@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from hardware.payment import CaisseApSimulator
+from hardware.payment import CaisseApSimulator, CaisseApTerminal, PaymentRequest
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +72,9 @@ def impatient_server(tmp_path: Path, dour: Any, terminal: CaisseApSimulator) -> 
 def test_a_visitor_who_walks_away_mid_payment_is_not_charged_and_the_kiosk_resets(
     impatient_server: Any, terminal: CaisseApSimulator, browser: Any, output_dir: Path,
 ) -> None:
+    # The terminal's last transaction is an earlier one, readable: once the terminal's own time is over, the
+    # duplicata proves that the kiosk's payment never completed (with nothing readable it stays unknown).
+    CaisseApTerminal("127.0.0.1", terminal.port, settle=0.02).pay(PaymentRequest("EARLIER001", 100))
     terminal.script("no_answer")  # nobody presents a card; the terminal never answers
     page = kiosk_page(browser, impatient_server, "fr")
     page.get_by_test_id("service-passport").tap()
@@ -82,8 +85,9 @@ def test_a_visitor_who_walks_away_mid_payment_is_not_charged_and_the_kiosk_reset
     assert not page.get_by_test_id("idle-warning").is_visible()
     page.get_by_test_id("payment-failed-message").wait_for(timeout=20_000)
     page.screenshot(path=str(output_dir / "walked-away-not-paid.png"))
+    assert page.get_by_test_id("payment-failed-title").inner_text().strip() == "Non payé"  # proven
     page.wait_for_url(lambda url: "lang=" not in url, timeout=15_000)  # then back to the start
-    assert terminal.ledger.entries == []
+    assert [entry.reference for entry in terminal.ledger.entries] == ["EARLIER001"]  # nothing charged
 
 
 @pytest.fixture

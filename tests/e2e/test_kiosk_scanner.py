@@ -49,7 +49,7 @@ def issue(server: Any, dour: Any, service: str = "cnie") -> dict[str, Any]:
 def kiosk_page(browser: Any, server: Any, lang: str) -> Any:
     page = browser.new_page(viewport={"width": 1080, "height": 1920}, has_touch=True)
     page.goto(f"{server.url}/enrol?token={server.kiosk_token}&next=/kiosk?lang={lang}")
-    page.wait_for_function("document.body.dataset.scanner === 'connected'")
+    page.wait_for_function("() => document.body.dataset.scanner === 'connected'")
     return page
 
 
@@ -119,7 +119,7 @@ def test_a_scan_on_the_start_screen_opens_the_ticket(scanner_server: Any, pty_sc
     page = browser.new_page(viewport={"width": 1080, "height": 1920}, has_touch=True)
     page.goto(f"{scanner_server.url}/enrol?token={scanner_server.kiosk_token}&next=/kiosk")
     page.get_by_test_id("start-screen").wait_for()
-    page.wait_for_function("document.body.dataset.scanner === 'connected'")
+    page.wait_for_function("() => document.body.dataset.scanner === 'connected'")
     pty_scanner.scan(issued["url"])
     page.get_by_test_id("ticket-screen").wait_for()
     assert page.get_by_test_id("ticket-number").inner_text().strip() == issued["ticket"]["number"]

@@ -18,7 +18,7 @@ from hardware.payment import CaisseApSimulator
 
 pytestmark = pytest.mark.browser
 
-SUPERVISOR, PASSWORD = "boss", "boss-password-1"
+SUPERVISOR, PASSWORD = "boss", "supervisor-password-1"
 WAIT_MS = 10_000
 
 

@@ -14,13 +14,13 @@ CNIE_WAITING = ("n => document.querySelector('#services tr[data-service=cnie] td
 
 
 def test_overview_updates_live(server: Any, dour: Any, browser: Any, output_dir: Path) -> None:
-    server.add_user("boss", "boss-password-1", "supervisor")
+    server.add_user("boss", "supervisor-password-1", "supervisor")
     kiosk = dour.kiosk_session(server)
     kiosk.post(f"{server.url}/api/kiosk/tickets", json={"service": "cnie"}, timeout=10).raise_for_status()
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(f"{server.url}/login?lang=fr")
     page.get_by_test_id("username").fill("boss")
-    page.get_by_test_id("password").fill("boss-password-1")
+    page.get_by_test_id("password").fill("supervisor-password-1")
     page.get_by_test_id("login-submit").click()
     page.wait_for_url("**/counter**")
     page.goto(f"{server.url}/supervisor?lang=fr")

@@ -85,6 +85,15 @@ def test_a_valid_code_checks_in_once_and_shows_the_slot(kiosk: Any, app_site: An
     assert types.count("appointment.checked_in") == 1 and types.count("ticket.issued") == 1
 
 
+def test_the_check_in_answer_offers_the_appointments_fees_once(kiosk: Any) -> None:
+    """The kiosk offers to pay them now by card or at the counter (the ticket came first, unpaid)."""
+    first = kiosk(token(), lang="fr").get_json()
+    assert first["fees"]["total"] == "60,00\u00a0€" and first["fees"]["items"][0]["code"] == "passport_stamp"
+    assert "fees" not in kiosk(token(), lang="fr").get_json()  # shown again: no offer (it may be paid)
+    free = kiosk(token(appointment_id="apt_0002", reference="RDV-7K3Q9N", services=("civil_status",)))
+    assert free.status_code == 201 and free.get_json()["fees"] is None
+
+
 def test_an_unsynced_appointment_is_accepted_from_its_token_and_reconciled(kiosk: Any, app_site: Any) -> None:
     assert kiosk(token()).status_code == 201
     row = appointments.get(app_site.store.read(), "apt_0001")

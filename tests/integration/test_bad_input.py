@@ -249,3 +249,92 @@ def test_accounts_unaffected_by_failed_login(client, app_site, add_agent, login)
     add_agent(app_site, "amina")
     login(client, "amina", "wrong password!")
     assert users.authenticate(app_site.store.read(), "amina", "correct horse battery") is not None
+
+
+# --- hostile bodies and parameters (field trial, issue 12): a sentence, never a traceback -------------------
+
+BIG = 2**63  # SQLite stores signed 64-bit integers: one more is an OverflowError in the driver
+
+
+def test_a_body_over_the_limit_is_a_413_in_the_persons_language(client, kiosk_token, unchanged) -> None:
+    body = b'{"service": "passport", "pad": "' + b"x" * (1024 * 1024) + b'"}'
+    with unchanged():
+        response = client.post(KIOSK_URL, data=body, content_type="application/json",
+                               headers={**auth(kiosk_token), "Accept-Language": "de"})
+        answer = assert_refused(response, 413)
+    assert answer["error"] == "body_too_large" and "zu groß" in answer["message"], answer
+
+
+HOSTILE_BODIES = {
+    "nested-1000-deep": b'{"service": "passport", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+    "nested-100-deep": b'{"service": "passport", "x": ' + b"[" * 100 + b"]" * 100 + b"}",
+    "lone-surrogate-request-id": b'{"service": "passport", "request_id": "\\ud800"}',
+    "lone-surrogate-key": b'{"service": "passport", "\\udfff": 1}',
+    "huge-integer": b'{"service": "passport", "request_id": "a", "n": ' + str(BIG).encode() + b"}",
+    "not-a-number": b'{"service": "passport", "n": NaN}',
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys())
+def test_hostile_json_is_refused_with_a_sentence(client, kiosk_token, seeded, unchanged, body) -> None:
+    with unchanged():
+        assert_refused(client.post(KIOSK_URL, data=body, content_type="application/json",
+                                   headers=auth(kiosk_token)), 400)
+
+
+def test_an_integer_id_beyond_sqlite_in_a_path_is_not_found(client, app_site, supervisor_client, app) -> None:
+    boss = supervisor_client(app)
+    answer = boss.post(f"/api/payments/exceptions/{BIG}/resolve", json={"note": "x"})
+    assert answer.status_code == 404, answer.get_data(as_text=True)
+
+
+def test_reconciliation_totals_beyond_sqlite_are_refused(device_app, kiosk_client, supervisor_client,
+                                                          site_state) -> None:
+    app = device_app(DOUR_DEVICES_PAYMENT="sim://")
+    kiosk_client(app)
+    boss = supervisor_client(app)
+    before = site_state(app.extensions["dour.site"])
+    for totals in ({"debit_minor": BIG}, {"debit_count": 2**64, "debit_minor": 1}, {"refund_minor": BIG - 1}):
+        answer = boss.post("/api/payments/reconciliation", json={"kiosk": "hall-1", "totals": totals})
+        assert_refused(answer, 400)
+    assert site_state(app.extensions["dour.site"]) == before
+
+
+@pytest.mark.parametrize("last_seq", [BIG, 2**64, 10**30])
+def test_a_screen_with_a_huge_last_seq_gets_a_snapshot(app, client, display_token, last_seq) -> None:
+    socket = app.extensions["socketio"].test_client(app, namespace="/display", flask_test_client=client,
+                                                    auth={"token": display_token, "last_seq": last_seq})
+    assert socket.is_connected("/display")
+    assert [message["name"] for message in socket.get_received("/display")] == ["snapshot", "synced"]
+
+
+NEXT_TARGETS = {
+    "tab": "/\t/evil.example",
+    "newline": "/\n/evil.example",
+    "carriage-return": "/\r/evil.example",
+    "backslash": "/\\evil.example",
+    "tab-backslash": "/\t\\evil.example",
+    "protocol-relative": "//evil.example",
+    "absolute": "https://evil.example/",
+    "space": "/ /evil.example",
+}
+
+
+@pytest.mark.parametrize("target", NEXT_TARGETS.values(), ids=NEXT_TARGETS.keys())
+def test_enrolment_never_redirects_off_site(client, kiosk_token, target) -> None:
+    response = client.get("/enrol", query_string={"token": kiosk_token, "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] in ("/kiosk", "http://localhost/kiosk"), response.headers["Location"]
+
+
+def test_enrolment_follows_a_path_on_the_site(client, display_token) -> None:
+    response = client.get("/enrol", query_string={"token": display_token, "next": "/display?languages=ar,fr"})
+    assert response.headers["Location"].endswith("/display?languages=ar,fr")
+
+
+@pytest.mark.parametrize("wait", ["nan", "NaN", "-nan"])
+def test_a_long_poll_wait_that_is_no_number_is_refused(client, kiosk_token, wait) -> None:
+    """`float("nan")` would reach the print queue's lock as its timeout, which fails with a ValueError."""
+    issued = client.post(KIOSK_URL, json={"service": "passport"}, headers=auth(kiosk_token))
+    url = f"/api/kiosk/tickets/{issued.get_json()['ticket']['id']}/print?wait={wait}"
+    assert_refused(client.get(url, headers=auth(kiosk_token)), 400)

@@ -74,12 +74,12 @@ def test_nobody_waiting_gives_no_ticket(client, app_site, desk) -> None:
 
 
 def test_password_guessing_is_throttled(app, app_site, add_agent) -> None:
-    add_agent(app_site, "guarded", password="guarded-password-1")
+    add_agent(app_site, "guarded", password="sentinel-password-1")
     client = app.test_client()
     for _ in range(5):
         answer = client.post("/api/auth/login", json={"username": "guarded", "password": "wrong-guess-123"})
         assert answer.status_code == 401
-    right = {"username": "guarded", "password": "guarded-password-1"}
+    right = {"username": "guarded", "password": "sentinel-password-1"}
     answer = client.post("/api/auth/login?lang=fr", json=right)
     assert answer.status_code == 429
     assert "tentatives" in answer.get_json()["message"]

@@ -62,7 +62,7 @@ def test_a_day_of_payments_leaves_no_card_number_anywhere(paying_server: Any, te
                                                           tmp_path: Path) -> None:
     url = paying_server.url
     terminal.terminal.card_number = FULL_PAN
-    paying_server.add_user("chief", "chief-password-1", role="supervisor")
+    paying_server.add_user("chief", "supervisor-password-1", role="supervisor")
     kiosk = requests.Session()
     kiosk.headers["Authorization"] = f"Bearer {paying_server.kiosk_token}"
     terminal.script(*OUTCOMES)
@@ -70,7 +70,8 @@ def test_a_day_of_payments_leaves_no_card_number_anywhere(paying_server: Any, te
     approved = [p for p in done if p["state"] == "approved"]
     assert len(approved) >= 6 and {p["card"] for p in approved} == {"**** 0063"}
     chief = requests.Session()
-    chief.post(f"{url}/api/auth/login", json={"username": "chief", "password": "chief-password-1"},
+    chief.headers["Origin"] = url  # as the supervisor's browser does
+    chief.post(f"{url}/api/auth/login", json={"username": "chief", "password": "supervisor-password-1"},
                timeout=10).raise_for_status()
     voided = chief.post(f"{url}/api/payments/{approved[0]['reference']}/void", json={}, timeout=10)
     assert voided.status_code == 202
