@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+
+import pytest
 
 from core import clock
 
 
-def test_overview_counts_today_per_service_and_counter(app, app_site, add_agent, login) -> None:
+@pytest.fixture
+def minutes_ago(app_site) -> Iterator[Callable[[int], AbstractContextManager[None]]]:
+    """The clock runs from 12:00 site time today, so "45 minutes ago" is still today whenever CI runs;
+    `with minutes_ago(45):` stops it 45 minutes before that running clock."""
+    started = datetime.now(app_site.config.tz)
+    noon = started.replace(hour=12, minute=0, second=0, microsecond=0)
+
+    def running() -> datetime:
+        return noon + (datetime.now(app_site.config.tz) - started)
+
+    @contextmanager
+    def back(minutes: int) -> Iterator[None]:
+        moment = running() - timedelta(minutes=minutes)
+        clock.set_clock(lambda: moment)
+        yield
+        clock.set_clock(running)
+
+    clock.set_clock(running)
+    yield back
+    clock.set_clock(None)
+
+
+def test_overview_counts_today_per_service_and_counter(app, app_site, add_agent, login, minutes_ago) -> None:
     agent = add_agent(app_site, "amina")
     add_agent(app_site, "boss", role="supervisor")
-    started = clock.now() - timedelta(minutes=45)
-    try:
-        clock.set_clock(lambda: started)
+    with minutes_ago(45):
         first = app_site.issue_ticket(service="passport", kind="walk_in", lang="fr", actor="test").ticket
-    finally:
-        clock.set_clock(None)
     app_site.issue_ticket(service="passport", kind="walk_in", lang="fr", actor="test")
     app_site.issue_ticket(service="pickup", kind="pickup", lang="ar", actor="test")
     app_site.open_counter(1, agent)
@@ -36,14 +58,10 @@ def test_overview_counts_today_per_service_and_counter(app, app_site, add_agent,
     assert boss.get("/supervisor").status_code == 200
 
 
-def test_a_waiting_ticket_past_its_target_is_flagged(app, app_site, add_agent, login) -> None:
+def test_a_waiting_ticket_past_its_target_is_flagged(app, app_site, add_agent, login, minutes_ago) -> None:
     add_agent(app_site, "boss", role="supervisor")
-    arrived = clock.now() - timedelta(minutes=31)
-    try:
-        clock.set_clock(lambda: arrived)
+    with minutes_ago(31):
         app_site.issue_ticket(service="passport", kind="walk_in", lang="fr", actor="test")
-    finally:
-        clock.set_clock(None)
     boss = app.test_client()
     login(boss, "boss")
     passport = next(s for s in boss.get("/api/supervisor/overview").get_json()["services"]
