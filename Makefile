@@ -55,7 +55,7 @@ core/translations/%/LC_MESSAGES/messages.mo: core/translations/%/LC_MESSAGES/mes
 
 extract: venv
 	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --sort-output --project dour -o core/translations/messages.pot \
-	  core kiosk counter display
+	  core floor kiosk counter display
 	$(BIN)/pybabel -q update -i core/translations/messages.pot -d core/translations
 
 clean:

@@ -4,7 +4,7 @@ Figures (JSON lines):
 - `figure=build`: bytes of one ticket and the time to turn it into ESC/POS (Arabic rasters drawn, QR encoded),
   median and p95 over --renders builds after one warm-up build (`first_ms`: font loading included).
   `ticket=one_arabic_line`: the issue's reference ticket (number, service, one Arabic line, native QR);
-  `ticket=queue_fr` / `queue_ar`: the kiosk's real bilingual layout (kiosk.ticket_layout) for a French or an
+  `ticket=queue_fr` / `queue_ar`: the kiosk's real bilingual layout (floor.ticket_layout) for a French or an
   Arabic-speaking visitor. Each for 80 mm and 58 mm (`qr=native` forced on 58 mm for the reference ticket,
   and the 58 mm profile's own image QR beside it).
 - `figure=send_9600`: the reference ticket to the pty simulator emulating a 9600-baud line, measured from
@@ -63,7 +63,7 @@ def queue_ticket(lang: str) -> Ticket:
     from core.clock import set_clock
     from core.site import Site
     from core.store import Store
-    from kiosk.ticket_layout import layout_ticket
+    from floor.ticket_layout import layout_ticket
 
     set_clock(lambda: datetime(2026, 11, 23, 8, 14, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as folder:

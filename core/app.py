@@ -134,8 +134,10 @@ def _watch_revocations(app: Flask, store: Store, start: bool) -> None:
 def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:
     from counter import init_counter
     from display import init_display
+    from floor import init_floor
     from kiosk import init_kiosk
 
+    init_floor(app, site, start_devices)
     init_kiosk(app, site, start_devices)
     init_counter(app, site, start_devices)
     init_display(app, site)

@@ -15,10 +15,10 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 
 from core.errors import N_, Conflict, Forbidden, InvalidInput
 from core.web import current_user, field, json_body, language_context, require_user, site
+from floor import enrolled_kiosks
 from hardware.payment.simulation import Outcome
 from hardware.printer import FAULTS
 from hardware.printer.render import render_png
-from kiosk import enrolled_kiosks
 
 bp = Blueprint("device_control", __name__)
 RECENT_JOBS = 6

@@ -12,8 +12,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 from core.errors import N_, Conflict, InvalidInput
 from core.web import current_user, field, json_body, require_user, site
-from kiosk import enrolled_kiosks
-from kiosk.printing import PrintService
+from floor import enrolled_kiosks
+from floor.printing import PrintService
 
 bp = Blueprint("devices", __name__)
 

@@ -14,11 +14,11 @@ from core.errors import N_, Conflict, Forbidden, InvalidInput
 from core.payments import Payment
 from core.reconciliation import Totals
 from core.web import current_user, field, json_body, language_context, page_language, require_user, site
+from floor import enrolled_kiosks
+from floor.card_payments import KioskTerminal
+from floor.terminals import TerminalService
 from hardware.errors import HardwareError
 from hardware.payment import TOTALS, PaymentResult, PaymentState
-from kiosk import enrolled_kiosks
-from kiosk.payments import KioskTerminal
-from kiosk.terminals import TerminalService
 
 bp = Blueprint("payments", __name__)
 AUTH_CODE = re.compile(r"[0-9A-Za-z]{1,12}")

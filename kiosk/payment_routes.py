@@ -18,10 +18,10 @@ from core.config import Service
 from core.errors import N_, Conflict, InvalidInput
 from core.payments import Payment
 from core.web import current_device, field, json_body, page_language, require_device, site
-from kiosk.payments import paid_issued_ticket
-from kiosk.printing import receipt_job
+from floor.card_payments import paid_issued_ticket
+from floor.printing import receipt_job
+from floor.terminals import TerminalService
 from kiosk.routes import MAX_REQUEST_ID, fee_view, print_state, ticket_json, wait_seconds
-from kiosk.terminals import TerminalService
 
 bp = Blueprint("kiosk_payments", __name__)
 

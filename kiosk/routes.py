@@ -28,7 +28,7 @@ from core.web import (
     require_device,
     site,
 )
-from kiosk.printing import PrintService
+from floor.printing import PrintService
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/kiosk")

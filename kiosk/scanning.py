@@ -22,9 +22,9 @@ from core.realtime import socketio_of
 from core.scans import ScanResult, validate
 from core.site import Site
 from core.web import error_json, page_language
+from floor.printing import PrintService
 from hardware.health import Health, HealthState
 from hardware.scanner import PtyScanner, Scan, ScanSource, SimulatedSerialScanner, open_scanner
-from kiosk.printing import PrintService
 from kiosk.routes import fee_view, print_state, ticket_json
 
 log = logging.getLogger(__name__)

@@ -45,6 +45,33 @@ def test_domain_modules_import_no_flask_or_devices(path: Path) -> None:
     assert imported_modules(path) & banned == set()
 
 
+SURFACES = ("kiosk", "counter", "display")
+FLOOR = sorted((ROOT / "floor").rglob("*.py"))
+
+
+def surface_modules(surface: str) -> list[Path]:
+    return sorted((ROOT / surface).rglob("*.py"))
+
+
+def test_floor_found() -> None:
+    assert FLOOR and all(surface_modules(surface) for surface in SURFACES)
+
+
+@pytest.mark.parametrize("path", FLOOR, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_floor_knows_no_surface(path: Path) -> None:
+    """Printing, card terminals and payment recovery serve every surface: they import none of them."""
+    assert imported_modules(path) & {*SURFACES, "sync"} == set()
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_surfaces_do_not_reach_into_each_other(surface: str) -> None:
+    """A surface imports `core/`, `floor/` and itself, never another surface."""
+    others = set(SURFACES) - {surface}
+    reaching = {str(path.relative_to(ROOT)): sorted(imported_modules(path) & others)
+                for path in surface_modules(surface) if imported_modules(path) & others}
+    assert reaching == {}
+
+
 def test_cli_roles_and_kinds_match_the_domain() -> None:
     from core import cli, devices, users
 

@@ -1,4 +1,4 @@
-"""The queue ticket's layout (kiosk.ticket_layout) with the real catalogs: bilingual, Arabic as raster,
+"""The queue ticket's layout (floor.ticket_layout) with the real catalogs: bilingual, Arabic as raster,
 the date in the site's time zone, and a QR code that decodes to the visitor's live page."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import zxingcpp
 from babel.support import Translations
 
 from core.site import IssuedTicket, Site
+from floor.ticket_layout import layout_ticket, second_language
 from hardware.printer import Cut, Qr, Ticket, printer_profile, render
 from hardware.printer.encode import encode_ticket
-from kiosk.ticket_layout import layout_ticket, second_language
 
 CATALOGS = Path(__file__).resolve().parents[2] / "core" / "translations"
 SITE_NAME = "Consulat général du Royaume du Maroc à Paris"

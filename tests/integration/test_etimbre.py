@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from core.site import Site
+from floor.card_payments import KioskTerminal
 from hardware.payment.fake import FakeTerminal
-from kiosk.payments import KioskTerminal
 from sync.client import CentralRefused, CentralUnavailable, EtimbreIssued, EtimbreRequest
 from sync.etimbre import EtimbreRequester, request_of
 

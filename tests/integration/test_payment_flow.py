@@ -14,10 +14,10 @@ import pytest
 from core import payments
 from core.errors import Conflict
 from core.site import Site
+from floor.card_payments import KioskTerminal
 from hardware.payment import CaisseApTerminal, PaymentResult, PaymentState
 from hardware.payment.caisse_ap import tlv
 from hardware.payment.fake import FakeTerminal
-from kiosk.payments import KioskTerminal
 
 ITEMS = [{"code": "passport_stamp", "amount_minor": 6000}]
 Pair = tuple[KioskTerminal, FakeTerminal]

@@ -18,13 +18,13 @@ from typing import Any
 
 from core.clock import utc_iso
 from core.site import IssuedTicket, Site
+from floor.per_kiosk import PerKiosk
 from hardware.errors import HardwareError
 from hardware.health import Health, HealthState
 from hardware.printer import Printer, open_printer
-from kiosk.per_kiosk import PerKiosk
 
 log = logging.getLogger(__name__)
-Render = Callable[[IssuedTicket], Any]  # an issued ticket -> the printer's input (kiosk.ticket_layout)
+Render = Callable[[IssuedTicket], Any]  # an issued ticket -> the printer's input (floor.ticket_layout)
 RenderReceipt = Callable[[str], Any]  # a payment's reference -> its receipt alone, for the printer
 KEPT_OUTCOMES = 500
 RECEIPT_JOB = "receipt:"  # a job's key: a ticket id, or this and a payment reference (ticket ids have no ':')

@@ -6,9 +6,9 @@ import logging
 
 from core.errors import N_, Conflict
 from core.site import Site
+from floor.card_payments import Approved, KioskTerminal
+from floor.per_kiosk import PerKiosk
 from hardware.payment.uri import open_terminal
-from kiosk.payments import Approved, KioskTerminal
-from kiosk.per_kiosk import PerKiosk
 
 log = logging.getLogger(__name__)
 

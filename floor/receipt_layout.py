@@ -13,8 +13,8 @@ from datetime import datetime
 from core import fees
 from core.payments import Payment
 from core.site import Site
+from floor.ticket_layout import Translate, centred
 from hardware.printer import Align, Block, Feed, Text
-from kiosk.ticket_layout import Translate, centred
 
 RECEIPT = "Receipt"
 
