@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -15,10 +15,19 @@ NAMESPACES = ("/display", "/counter")
 # What a waiting-room screen may hear: calls and counters. Payments, appointments (booking references) and
 # device events are for staff only.
 DISPLAY_EVENT_PREFIXES = ("ticket.", "counter.")
+# ... and of those, only what it shows: never a ticket id (the visitor's credential for `/t/<id>`), the
+# actor (a staff account), a priority flag, a language, a printer or its fault.
+DISPLAY_FIELDS = ("seq", "at", "type", "number", "service", "counter")
 
 
-def shown_on(namespace: str, event: Event) -> bool:
-    return namespace != "/display" or event.type.startswith(DISPLAY_EVENT_PREFIXES)
+def projected(namespace: str, event: Event) -> dict[str, Any] | None:
+    """The event as `namespace` may receive it, or None when that namespace hears nothing of it."""
+    whole = event.to_dict()
+    if namespace != "/display":
+        return whole
+    if not event.type.startswith(DISPLAY_EVENT_PREFIXES):
+        return None
+    return {key: whole[key] for key in DISPLAY_FIELDS if key in whole}
 
 
 def make_socketio(app: Flask, async_mode: str, public_url: str) -> SocketIO:
@@ -37,9 +46,10 @@ def broadcaster(socketio: SocketIO, site: Site):  # type: ignore[no-untyped-def]
     """A bus subscriber: every screen namespace gets each event with its seq and fresh waiting counts."""
 
     def broadcast(event: Event) -> None:
-        payload = {**event.to_dict(), "waiting": site.waiting_counts()}
+        waiting = site.waiting_counts()
         for namespace in NAMESPACES:
-            if shown_on(namespace, event):
-                socketio.emit("event", payload, namespace=namespace)
+            payload = projected(namespace, event)
+            if payload is not None:
+                socketio.emit("event", {**payload, "waiting": waiting}, namespace=namespace)
 
     return broadcast

@@ -15,7 +15,7 @@ from flask_socketio import Namespace, emit
 
 from core import devices, sessions
 from core.origin import socket_allowed
-from core.realtime import shown_on
+from core.realtime import projected
 from core.revocation import Holder
 from core.site import Site
 from core.web import cookie_device, current_user, live_connections, socket_sid
@@ -71,8 +71,9 @@ class ScreenNamespace(Namespace):
             if len(missed) <= limit and (missed or last_seq <= self.site.last_seq()):
                 waiting = self.site.waiting_counts()
                 for event in missed:
-                    if shown_on(self.namespace, event):
-                        emit("event", {**event.to_dict(), "waiting": waiting, "replay": True})
+                    payload = projected(self.namespace, event)
+                    if payload is not None:
+                        emit("event", {**payload, "waiting": waiting, "replay": True})
                 emit("synced", {"seq": missed[-1].seq if missed else last_seq})
                 return
         snapshot = self.snapshot()
