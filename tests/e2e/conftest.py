@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from core.app import VENDOR_DIR
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -32,6 +34,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
+    assert (VENDOR_DIR / "socket.io.min.js").exists(), (
+        f"the Socket.IO browser client is missing ({VENDOR_DIR.relative_to(ROOT)}): live pages would wait"
+        " for a connection that never comes; `make venv` (npm ci) installs it")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
