@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ def create_app(
     Babel(app, locale_selector=pick_language)
     socketio = make_socketio(app, async_mode(), config.public_url)
     web_security.install(app, config)
-    _watch_revocations(app, store, start_devices)
+    _watch_revocations(app, store, config.session_lifetime, start_devices)
     _register_surfaces(app, site, start_devices)
     _register_errors(app)
     site.bus.subscribe(broadcaster(socketio, site))
@@ -122,11 +123,12 @@ def _follow_journal(app: Flask, site: Site, start: bool) -> None:
         app.extensions["dour.follower"] = JournalFollower(site).start()
 
 
-def _watch_revocations(app: Flask, store: Store, start: bool) -> None:
+def _watch_revocations(app: Flask, store: Store, session_lifetime: timedelta, start: bool) -> None:
     """Live connections of revoked devices and ended sessions are closed (core/revocation.py)."""
     socketio = socketio_of(app)
     live = app.extensions[revocation.EXTENSION] = revocation.LiveConnections(
-        store, lambda sid, namespace: socketio.server.disconnect(sid, namespace=namespace))
+        store, lambda sid, namespace: socketio.server.disconnect(sid, namespace=namespace),
+        session_lifetime)
     if start:
         app.extensions["dour.revocation"] = revocation.RevocationWatcher(live).start()
 

@@ -134,6 +134,16 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    """An agent back from leave: the account may log in again; the sessions it had stay ended."""
+    from core import users
+
+    with _store(args).write() as db:
+        users.enable_user(db, args.username)
+    print(f"user {args.username} enabled")
+    return 0
+
+
 def cmd_user_passwd(args: argparse.Namespace) -> int:
     from core import users
 
@@ -299,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     disable = user.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("username")
     disable.set_defaults(handler=cmd_user_disable)
+    enable = user.add_parser("enable", help="let a disabled account log in again")
+    enable.add_argument("username")
+    enable.set_defaults(handler=cmd_user_enable)
     passwd = user.add_parser("passwd", help="set an account's password and end its sessions")
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")

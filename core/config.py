@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,11 @@ class SiteConfig:
             self.server["host"] = host
         if port:
             self.server["port"] = port
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        """How long an agent's login lasts at most (`server.session_hours`)."""
+        return timedelta(hours=float(self.server["session_hours"]))
 
     @property
     def tz(self) -> tzinfo:

@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from core import devices, sessions
 from core.store import Store
@@ -34,8 +35,8 @@ class Holder:
 
 
 class LiveConnections:
-    def __init__(self, store: Store, disconnect: Disconnect) -> None:
-        self.store, self.disconnect = store, disconnect
+    def __init__(self, store: Store, disconnect: Disconnect, session_lifetime: timedelta) -> None:
+        self.store, self.disconnect, self.session_lifetime = store, disconnect, session_lifetime
         self._held: dict[tuple[str, str], Holder] = {}  # (namespace, sid) → holder
         self._lock = threading.Lock()
 
@@ -62,7 +63,8 @@ class LiveConnections:
             return 0
         db = self.store.read()
         revoked = devices.revoked_among(db, [h.device_id for h in held.values() if h.device_id])
-        alive = sessions.live(db, [h.session_hash for h in held.values() if h.session_hash])
+        alive = sessions.live(db, [h.session_hash for h in held.values() if h.session_hash],
+                              self.session_lifetime)
         return self._drop([key for key, holder in held.items()
                            if holder.device_id in revoked
                            or (holder.session_hash is not None and holder.session_hash not in alive)])

@@ -68,6 +68,11 @@ def disable_user(db: sqlite_utils.Database, username: str) -> int:
     return sessions.end_user_sessions(db, user_id, "disabled")
 
 
+def enable_user(db: sqlite_utils.Database, username: str) -> None:
+    """Let a disabled account log in again (its old sessions stay ended)."""
+    db.execute("UPDATE users SET active = 1 WHERE id = ?", [_user_id(db, username)])
+
+
 def set_password(db: sqlite_utils.Database, username: str, password: str) -> int:
     """Give an account a new password (the policy applies) and end its sessions; how many were ended."""
     user_id = _user_id(db, username)

@@ -65,7 +65,8 @@ def current_user() -> dict[str, Any] | None:
     if "user" not in g:
         session_id = session.get("sid")
         live = isinstance(session_id, str)
-        g.user = sessions.session_user(site().store.read(), str(session_id)) if live else None
+        g.user = (sessions.session_user(site().store.read(), str(session_id), site().config.session_lifetime)
+                  if live else None)
     return cast(dict[str, Any] | None, g.user)
 
 
@@ -79,7 +80,7 @@ def log_in(user: dict[str, Any], via: str, **kept: Any) -> None:
         session_id = sessions.open_session(db, int(user["id"]), via)
     session.clear()
     session.update(sid=session_id, **kept)
-    g.user = sessions.session_user(site().store.read(), session_id)
+    g.user = sessions.session_user(site().store.read(), session_id, site().config.session_lifetime)
 
 
 def log_out() -> None:

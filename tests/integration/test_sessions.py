@@ -4,6 +4,7 @@ sessions on the server, and revocation reaches open live connections."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -80,6 +81,41 @@ def test_the_cli_disables_and_changes_passwords(app, app_site, amina, monkeypatc
     assert dour("user", "disable", "amina") == 0
     assert "session(s) ended" in capsys.readouterr().out
     assert users.authenticate(app_site.store.read(), "amina", NEW_PASSWORD) is None
+    assert dour("user", "enable", "nobody") == 2
+    assert dour("user", "enable", "amina") == 0
+    assert users.authenticate(app_site.store.read(), "amina", NEW_PASSWORD) is not None
+    assert amina.get("/api/auth/me").status_code == 401  # the sessions it had stay ended
+
+
+# --- a login lasts a working day ----------------------------------------------------------------------------
+
+
+def test_a_session_ends_by_itself_after_its_lifetime(app, app_site, add_agent, login, clock):
+    clock.set(datetime(2026, 12, 3, 8, 0, tzinfo=UTC), step=timedelta(0))
+    add_agent(app_site, "amina")
+    desk = app.test_client()
+    assert login(desk, "amina").status_code == 200
+    lifetime = app_site.config.session_lifetime
+    assert lifetime == timedelta(hours=12)
+    clock.advance(lifetime - timedelta(minutes=1))
+    assert desk.get("/api/auth/me").status_code == 200
+    clock.advance(timedelta(minutes=2))
+    assert desk.get("/api/auth/me").status_code == 401
+    assert desk.post("/api/counter/open", json={"counter": 1}).status_code == 401
+    assert login(desk, "amina").status_code == 200  # a new login starts a new day
+    assert desk.get("/api/auth/me").status_code == 200
+
+
+def test_the_watcher_closes_the_sockets_of_a_session_past_its_lifetime(app, app_site, add_agent, login,
+                                                                        clock):
+    clock.set(datetime(2026, 12, 3, 8, 0, tzinfo=UTC), step=timedelta(0))
+    add_agent(app_site, "amina")
+    desk = app.test_client()
+    assert login(desk, "amina").status_code == 200
+    socket = connect(app, desk, "/counter")
+    assert sweep(app) == 0 and socket.is_connected("/counter")
+    clock.advance(app_site.config.session_lifetime + timedelta(seconds=1))
+    assert sweep(app) == 1 and not socket.is_connected("/counter")
 
 
 # --- the device cookie --------------------------------------------------------------------------------------
