@@ -20,6 +20,16 @@ DISPLAY_EVENT_PREFIXES = ("ticket.", "counter.")
 DISPLAY_FIELDS = ("seq", "at", "type", "number", "service", "counter")
 
 
+# On `/counter`, payments (reference, amount, authorisation code, card's last four) go to supervisors only:
+# the payments page is theirs, an agent's desk has no use for them.
+SUPERVISORS_ROOM = "supervisors"
+SUPERVISOR_EVENT_PREFIXES = ("payment.",)
+
+
+def for_supervisors_only(namespace: str, event: Event) -> bool:
+    return namespace == "/counter" and event.type.startswith(SUPERVISOR_EVENT_PREFIXES)
+
+
 def projected(namespace: str, event: Event) -> dict[str, Any] | None:
     """The event as `namespace` may receive it, or None when that namespace hears nothing of it."""
     whole = event.to_dict()
@@ -50,6 +60,7 @@ def broadcaster(socketio: SocketIO, site: Site):  # type: ignore[no-untyped-def]
         for namespace in NAMESPACES:
             payload = projected(namespace, event)
             if payload is not None:
-                socketio.emit("event", {**payload, "waiting": waiting}, namespace=namespace)
+                room = SUPERVISORS_ROOM if for_supervisors_only(namespace, event) else None
+                socketio.emit("event", {**payload, "waiting": waiting}, namespace=namespace, to=room)
 
     return broadcast

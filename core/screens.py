@@ -14,8 +14,9 @@ from flask import request, session
 from flask_socketio import Namespace, emit
 
 from core import devices, sessions
+from core.journal import Event
 from core.origin import socket_allowed
-from core.realtime import projected
+from core.realtime import for_supervisors_only, projected
 from core.revocation import Holder
 from core.site import Site
 from core.web import cookie_device, current_user, live_connections, socket_sid
@@ -72,13 +73,20 @@ class ScreenNamespace(Namespace):
                 waiting = self.site.waiting_counts()
                 for event in missed:
                     payload = projected(self.namespace, event)
-                    if payload is not None:
+                    if payload is not None and self.may_hear(event):
                         emit("event", {**payload, "waiting": waiting, "replay": True})
                 emit("synced", {"seq": missed[-1].seq if missed else last_seq})
                 return
         snapshot = self.snapshot()
         emit("snapshot", snapshot)
         emit("synced", {"seq": snapshot["seq"]})
+
+    def may_hear(self, event: Event) -> bool:
+        """Payments are for supervisors' pages only (core/realtime.py)."""
+        if not for_supervisors_only(self.namespace, event):
+            return True
+        user = self.user()
+        return user is not None and user["role"] == "supervisor"
 
     def base_snapshot(self) -> dict[str, Any]:
         return self.site.screen_snapshot()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core import print_jobs
+from core import payments, print_jobs
 from core.realtime import DISPLAY_FIELDS
 from core.states import Action
 
@@ -73,3 +73,38 @@ def test_staff_screens_still_get_the_whole_event(app, app_site, add_agent, login
     ids = a_busy_minute(app_site, agent)
     events = [m["args"][0] for m in socket.get_received("/counter") if m["name"] == "event"]
     assert any(event.get("ticket", {}).get("id") in ids for event in events)
+
+
+def a_payment(app_site: Any) -> None:
+    with app_site.change() as (db, events):
+        events.append(payments.create(db, reference="PAY0000001", terminal="payment:k1", kiosk="k1",
+                                      service="passport", amount_minor=6000, currency="EUR", lang="fr",
+                                      day=app_site.today(), actor="kiosk:k1")[1])
+
+
+def counter_socket(app: Any, client: Any, last_seq: int | None = None) -> Any:
+    auth = None if last_seq is None else {"last_seq": last_seq}
+    socket = app.extensions["socketio"].test_client(app, namespace="/counter", auth=auth,
+                                                    flask_test_client=client)
+    assert socket.is_connected("/counter")
+    return socket
+
+
+def heard_types(socket: Any) -> list[str]:
+    return [m["args"][0]["type"] for m in socket.get_received("/counter") if m["name"] == "event"]
+
+
+def test_payments_reach_supervisors_not_agents_desks(app, app_site, add_agent, login) -> None:
+    add_agent(app_site, "amina")
+    add_agent(app_site, "boss", role="supervisor")
+    desk, boss = app.test_client(), app.test_client()
+    assert login(desk, "amina").status_code == 200 and login(boss, "boss").status_code == 200
+    agent_live, boss_live = counter_socket(app, desk), counter_socket(app, boss)
+    for socket in (agent_live, boss_live):
+        socket.get_received("/counter")
+    a_payment(app_site)
+    app_site.issue_ticket(service="passport", kind="walk_in", lang="fr", actor="kiosk:k1")
+    assert heard_types(agent_live) == ["ticket.issued"]
+    assert heard_types(boss_live) == ["payment.pending", "ticket.issued"]
+    assert heard_types(counter_socket(app, desk, last_seq=0)) == ["ticket.issued"]
+    assert heard_types(counter_socket(app, boss, last_seq=0)) == ["payment.pending", "ticket.issued"]
