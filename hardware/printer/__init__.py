@@ -5,6 +5,7 @@ from .escpos_driver import EscposPrinter, Timeouts
 from .fonts import FontMissing
 from .model import Align, Block, Cut, Feed, PrinterProfile, Qr, Text, Ticket, printer_profile
 from .render import render, render_png
+from .rtl import has_rtl, isolate
 from .sim_pty import PtyPrinterSimulator
 from .simulator import FAULTS, PrinterSimulator, Simulator
 from .status import Reading, read_status
@@ -30,6 +31,8 @@ __all__ = [
     "Text",
     "Ticket",
     "Timeouts",
+    "has_rtl",
+    "isolate",
     "open_printer",
     "printer_profile",
     "read_status",

@@ -57,6 +57,22 @@ def command_length(head: bytes) -> int | None:
     return 2 + (_ESC_ARGS if prefix == ESC else _GS_ARGS).get(cmd, 0)
 
 
+def code_page_after(job: bytes, code_page: int = 0) -> int:
+    """The code page a printer has selected once it has run job, starting on code_page: the last ESC t n,
+    or 0 (CP437, the power-on default) after ESC @."""
+    start = 0
+    while start < len(job):
+        length = command_length(job[start : start + 8])
+        if length is None or start + length > len(job):
+            break
+        command, start = job[start : start + length], start + length
+        if command[:2] == b"\x1bt" and length == 3:
+            code_page = command[2]
+        elif command == b"\x1b@":
+            code_page = 0
+    return code_page
+
+
 class EscposStream:
     """Splits an ESC/POS byte stream, fed in chunks, into jobs and status queries."""
 

@@ -26,12 +26,14 @@ class Align(StrEnum):
 
 @dataclass(frozen=True)
 class Text:
-    """One paragraph; scale multiplies width and height (1..8); a line too long for the paper wraps."""
+    """One paragraph; scale multiplies width and height (1..8); a line too long for the paper wraps;
+    invert prints it white on black (a mark that must stand out, such as a priority ticket's)."""
 
     text: str
     align: Align = Align.LEFT
     scale: int = 1
     bold: bool = False
+    invert: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.scale <= MAX_SCALE:
@@ -105,15 +107,23 @@ class PrinterProfile:
     native_qr: bool  # GS ( k is supported
     cutter: bool
     code_page: str = "CP858"  # Latin-1 plus the euro sign: French, English, Spanish, Italian, German, Dutch
+    # Images sent at their own width and aligned by the printer (ESC a), as Epson documents; else each is
+    # placed on a band from the left edge of the paper (a clone that ignores ESC a for images).
+    aligned_images: bool = True
 
     def with_native_qr(self, native_qr: bool) -> PrinterProfile:
         """The same profile with QR codes forced native or image (a clone that lacks or has GS ( k)."""
         return replace(self, native_qr=native_qr)
 
+    def with_aligned_images(self, aligned: bool) -> PrinterProfile:
+        """The same profile with images aligned by the printer (ESC a) or placed on a band."""
+        return replace(self, aligned_images=aligned)
+
 
 # Our two paper widths. TM-T20II: the common 80 mm kiosk printer (576 dots, native QR, cutter).
 # POS-5890: the generic 58 mm ESC/POS printer (384 dots); its database entry has neither QR nor cutter.
 PAPER_WIDTHS = {"80mm": "TM-T20II", "58mm": "POS-5890"}
+ALIGNING_VENDORS = {"Epson"}  # ESC a applies to raster images in their reference; clones vary
 
 
 LATIN_CODE_PAGES = ("CP858", "CP1252", "CP850", "CP437")  # the first the printer has is used
@@ -133,4 +143,5 @@ def printer_profile(name: str = "80mm") -> PrinterProfile:
         raise ValueError(f"unknown or unusable printer profile {name!r}: expected 80mm, 58mm or the name "
                          "of a python-escpos profile with a known paper width and raster images (TM-T88V)")
     return PrinterProfile(name, escpos_name, width, int(data["fonts"]["0"]["columns"]),
-                          bool(features.get("qrCode")), bool(features.get("paperFullCut")), pages[0])
+                          bool(features.get("qrCode")), bool(features.get("paperFullCut")), pages[0],
+                          data.get("vendor") in ALIGNING_VENDORS)

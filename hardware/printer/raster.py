@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import qrcode
-from PIL import Image
+from PIL import Image, ImageChops
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 
 from .model import Align
@@ -20,6 +20,26 @@ def place(image: Image.Image, width: int, align: Align) -> Image.Image:
     band = Image.new("1", (min(width, -(-(left + image.width) // 8) * 8), image.height), 1)
     band.paste(image, (max(0, left), 0))
     return band
+
+
+def to_bytes(image: Image.Image, align: Align) -> Image.Image:
+    """image widened to whole bytes (GS v 0 sends 8 dots a byte), the blank dots on the side away from
+    align, so that the printer, aligning the image itself (ESC a), puts the ink where it belongs."""
+    width = -(-image.width // 8) * 8
+    if width == image.width:
+        return image
+    spare = width - image.width
+    left = {Align.LEFT: 0, Align.CENTER: spare // 2, Align.RIGHT: spare}[align]
+    band = Image.new("1", (width, image.height), 1)
+    band.paste(image, (left, 0))
+    return band
+
+
+def inverted(image: Image.Image, margin: int) -> Image.Image:
+    """White ink on a black block margin dots larger than image on every side (a mark that stands out)."""
+    block = Image.new("1", (image.width + 2 * margin, image.height + 2 * margin), 0)
+    block.paste(ImageChops.invert(image.convert("L")).convert("1"), (margin, margin))
+    return block
 
 
 def stack(images: list[Image.Image]) -> Image.Image:

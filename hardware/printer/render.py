@@ -1,9 +1,12 @@
 """ESC/POS bytes drawn back into an image: what the printer would print, for golden tests and the demo.
 
-Covers the subset the encoder emits (ESC @, ESC a, ESC E, ESC !, GS !, ESC t, ESC d, ESC 2/3, LF, GS v 0,
-GS ( k for QR codes, GS V) and skips DLE EOT status queries. Any other command is skipped by its length
-and recorded in Rendering.unknown. Printer text is drawn with DejaVu Sans Mono in font A's 12x24 cells;
-QR codes are drawn from the stored data with the qrcode package, as the printer draws them.
+Covers the subset the encoder emits (ESC @, ESC a, ESC E, ESC !, GS !, GS B, ESC t, ESC d, ESC J, ESC 2/3,
+LF, GS v 0, GS ( k for QR codes, GS V) and skips DLE EOT status queries. Any other command is skipped by
+its length and recorded in Rendering.unknown. Printer text is drawn with DejaVu Sans Mono in font A's
+12x24 cells; QR codes are drawn from the stored data with the qrcode package, as the printer draws them.
+
+The code page is printer state: it holds from one job to the next until ESC @ or power-off (CP437, page 0).
+render(job, code_page=n) starts from the page an earlier job left (Rendering.code_page), as the printer does.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Rendering:
     image: Image.Image
     unknown: list[bytes] = field(default_factory=list)
     cuts: int = 0
+    code_page: int = 0  # the page selected when the job ended (ESC t n), for the next job
 
 
 @dataclass
@@ -41,7 +45,7 @@ class _Style:
     bold: bool = False
     width: int = 1  # character scale
     height: int = 1
-    code_page: str = "cp437"
+    invert: bool = False  # GS B: white on black
     spacing: int = LINE_SPACING
 
 
@@ -55,6 +59,7 @@ class Paper:
         pages = CAPABILITIES["profiles"][profile.escpos_profile]["codePages"]
         self.pages = {int(number): _codec(CAPABILITIES, name) for number, name in pages.items()}
         self.style = _Style()
+        self.code_page = 0  # power-on default: CP437
         self.line: list[Image.Image] = []  # the current line, one image per run of text
         self.bands: list[Image.Image] = []
         self.qr: dict[str, int] = {"size": 3, "level": 48}
@@ -62,10 +67,11 @@ class Paper:
         self.rendering = Rendering(Image.new("1", (1, 1), 1))
 
     def text(self, data: bytes) -> None:
-        text = data.decode(self.style.code_page, errors="replace")
+        text = data.decode(self.pages.get(self.code_page, "cp437"), errors="replace")
         font = load_font(MONO_BOLD if self.style.bold else MONO, GLYPH_SIZE, False)
-        run = Image.new("1", (CELL_W * len(text), CELL_H), 1)
-        ImageDraw.Draw(run).text((0, 0), text, font=font, fill=0)
+        ink, paper = (1, 0) if self.style.invert else (0, 1)
+        run = Image.new("1", (CELL_W * len(text), CELL_H), paper)
+        ImageDraw.Draw(run).text((0, 0), text, font=font, fill=ink)
         self.line.append(run.resize((run.width * self.style.width, run.height * self.style.height)))
 
     def newline(self) -> None:
@@ -122,6 +128,16 @@ def _feed(paper: Paper, lines: int) -> None:
     paper.bands.append(Image.new("1", (1, lines * paper.style.spacing), 1))
 
 
+def _feed_dots(paper: Paper, dots: int) -> None:
+    """ESC J n: print the line (without its line spacing), then feed n dots."""
+    if paper.line:
+        spacing, paper.style.spacing = paper.style.spacing, CELL_H
+        paper.newline()
+        paper.style.spacing = spacing
+    if dots:
+        paper.bands.append(Image.new("1", (1, dots), 1))
+
+
 def _raster(paper: Paper, command: bytes) -> None:
     """GS v 0 m xL xH yL yH data: xL + 256 xH bytes per row; m doubles width (1, 3) or height (2, 3)."""
     mode, columns, rows = command[3] & 3, command[4] + 256 * command[5], command[6] + 256 * command[7]
@@ -145,7 +161,9 @@ def _qr(paper: Paper, command: bytes) -> None:
 
 
 def _reset(paper: Paper) -> None:
+    """ESC @: every setting back to its power-on value, the code page included."""
     paper.style = _Style()
+    paper.code_page = 0
 
 
 COMMANDS: dict[bytes, Callable[[Paper, bytes], None]] = {
@@ -157,8 +175,10 @@ COMMANDS: dict[bytes, Callable[[Paper, bytes], None]] = {
     b"\x1bE": lambda paper, c: setattr(paper.style, "bold", bool(c[2] & 1)),
     b"\x1b!": lambda paper, c: _mode(paper, c[2]),
     b"\x1d!": lambda paper, c: _size(paper, c[2]),
-    b"\x1bt": lambda paper, c: setattr(paper.style, "code_page", paper.pages.get(c[2], "cp437")),
+    b"\x1bt": lambda paper, c: setattr(paper, "code_page", c[2]),
     b"\x1bd": lambda paper, c: _feed(paper, c[2]),
+    b"\x1bJ": lambda paper, c: _feed_dots(paper, c[2]),
+    b"\x1dB": lambda paper, c: setattr(paper.style, "invert", bool(c[2] & 1)),
     b"\x1b2": lambda paper, c: setattr(paper.style, "spacing", LINE_SPACING),
     b"\x1b3": lambda paper, c: setattr(paper.style, "spacing", c[2]),
     b"\x1dv": _raster,
@@ -167,9 +187,11 @@ COMMANDS: dict[bytes, Callable[[Paper, bytes], None]] = {
 }
 
 
-def render(job: bytes, profile: PrinterProfile | None = None) -> Rendering:
-    """The image of what a printer with this profile (80 mm by default) prints for job."""
+def render(job: bytes, profile: PrinterProfile | None = None, code_page: int = 0) -> Rendering:
+    """The image of what a printer with this profile (80 mm by default) prints for job, starting on the
+    code page an earlier job left selected (0, CP437, after power-on or ESC @)."""
     paper = Paper(profile or printer_profile())
+    paper.code_page = code_page
     start, text = 0, bytearray()
     while start < len(job):
         length = command_length(job[start : start + 8])
@@ -189,6 +211,7 @@ def render(job: bytes, profile: PrinterProfile | None = None) -> Rendering:
     if paper.line:
         paper.newline()
     paper.rendering.image = paper.image()
+    paper.rendering.code_page = paper.code_page
     return paper.rendering
 
 
@@ -200,8 +223,8 @@ def _run(paper: Paper, command: bytes) -> None:
         handler(paper, command)
 
 
-def render_png(job_bytes: bytes, profile: PrinterProfile | None = None) -> bytes:
+def render_png(job_bytes: bytes, profile: PrinterProfile | None = None, code_page: int = 0) -> bytes:
     """The printed ticket as PNG bytes (the demo's "last printed tickets")."""
     buffer = io.BytesIO()
-    render(job_bytes, profile).image.save(buffer, format="PNG")
+    render(job_bytes, profile, code_page).image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Self
 
 from ..loopback import LoopbackServer
-from .escpos_stream import EscposStream
+from .escpos_stream import EscposStream, code_page_after
 from .transport import TcpTransport, Transport
 
 FAULTS = (None, "near_end", "paper_out", "cover_open", "cutter_error", "mute", "disconnect")
@@ -40,6 +40,10 @@ class Simulator(ABC):
 
     def __init__(self) -> None:
         self.jobs: list[bytes] = []
+        # The code page selected when each job began: printer state that holds from job to job until
+        # ESC @ or power-off, so a preview of jobs[i] alone is render(jobs[i], code_page=code_pages[i]).
+        self.code_pages: list[int] = []
+        self._code_page = 0
         self._fault: str | None = None
         self._gone = False  # the link dropped under the disconnect fault
         self._changed = threading.Condition()
@@ -84,6 +88,8 @@ class Simulator(ABC):
     def record(self, job: bytes) -> None:
         if job:
             with self._changed:
+                self.code_pages.append(self._code_page)
+                self._code_page = code_page_after(job, self._code_page)
                 self.jobs.append(job)
                 self._changed.notify_all()
 
@@ -104,8 +110,9 @@ class Simulator(ABC):
         return None if self._gone else bytes(replies)
 
     def start(self) -> Self:
-        """Open the listening end and serve it on a thread."""
+        """Open the listening end and serve it on a thread (power on: code page 0)."""
         self._stopping.clear()
+        self._code_page = 0
         self._thread = threading.Thread(target=self._open(), name="printer-simulator", daemon=True)
         self._thread.start()
         return self

@@ -5,9 +5,11 @@
     usb://04b8:0e28                      USB printer by vendor:product id (needs pyusb; out_ep, in_ep)
     sim://  sim://?transport=pty&baud=9600   a simulator started here, on loopback TCP or a pty
 
-Every scheme takes profile=80mm|58mm|<python-escpos profile> and qr=native|image (overrides the profile,
-for a clone that lacks or has GS ( k). A malformed URI or an unknown option is a ValueError that says what
-is expected: a typo in the configuration is found at start, not on the first ticket.
+Every scheme takes profile=80mm|58mm|<python-escpos profile>, qr=native|image (overrides the profile,
+for a clone that lacks or has GS ( k) and raster=aligned|placed (images aligned by the printer with ESC a,
+or placed on a band from the left edge, for a clone that ignores ESC a for images). A malformed URI or an
+unknown option is a ValueError that says what is expected: a typo in the configuration is found at start,
+not on the first ticket.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from .usb import UsbTransport
 RAW_TCP_PORT = 9100
 DEFAULT_BAUD = 9600
 SUPPORTED = "tcp://host:port, serial:///dev/ttyUSB0?baud=9600, usb://04b8:0e28, sim://"
-COMMON_OPTIONS = {"profile", "qr"}
+COMMON_OPTIONS = {"profile", "qr", "raster"}
 OPTIONS = {"tcp": set(), "serial": {"baud"}, "usb": {"out_ep", "in_ep"}, "sim": {"transport", "baud"}}
 USB_IDS = re.compile(r"([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")
 
@@ -67,10 +69,13 @@ def _options(uri: str, query: str, allowed: set[str]) -> dict[str, str]:
 
 def _profile(uri: str, options: dict[str, str]) -> PrinterProfile:
     profile = printer_profile(options.get("profile", "80mm"))
-    qr = options.get("qr")
+    qr, raster = options.get("qr"), options.get("raster")
     if qr not in (None, "native", "image"):
         raise ValueError(f"printer URI {uri!r}: qr must be native or image, not {qr!r}")
-    return profile if qr is None else profile.with_native_qr(qr == "native")
+    if raster not in (None, "aligned", "placed"):
+        raise ValueError(f"printer URI {uri!r}: raster must be aligned or placed, not {raster!r}")
+    profile = profile if qr is None else profile.with_native_qr(qr == "native")
+    return profile if raster is None else profile.with_aligned_images(raster == "aligned")
 
 
 def _number(uri: str, options: dict[str, str], name: str, default: int, base: int = 10) -> int:

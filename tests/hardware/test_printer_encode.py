@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 
 from hardware.errors import PrinterUnreachable, PrintFailed
-from hardware.printer import Align, Cut, EscposPrinter, Feed, Qr, Text, Ticket, Timeouts, printer_profile
+from hardware.printer import (
+    Align,
+    Cut,
+    EscposPrinter,
+    Feed,
+    PrinterProfile,
+    Qr,
+    Text,
+    Ticket,
+    Timeouts,
+    printer_profile,
+)
 from hardware.printer.encode import encode_ticket
 from hardware.printer.transport import Link, Transport
 
@@ -16,12 +27,12 @@ INIT_58 = b"\x1b@\x1bt\x35"  # the same code page is number 53 on the POS-5890
 FULL_CUT = b"\x1bd\x06\x1dV\x00"
 
 
-def body(ticket: Ticket, profile: object = P80) -> bytes:
+def body(ticket: Ticket, profile: PrinterProfile = P80) -> bytes:
     """The job without its reset and code page, and without its end (cut or tear feed)."""
-    job = encode_ticket(ticket, profile)  # type: ignore[arg-type]
-    head = INIT_80 if profile is P80 else INIT_58
+    job = encode_ticket(ticket, profile)
+    head = INIT_80 if profile.escpos_profile == P80.escpos_profile else INIT_58
     assert job.startswith(head)
-    end = FULL_CUT if profile is P80 else b"\x1bd\x04"
+    end = FULL_CUT if profile.cutter else b"\x1bd\x04"
     assert job.endswith(end)
     return job[len(head) : -len(end)]
 
@@ -55,7 +66,7 @@ def test_latin_text_in_the_code_page_with_size_bold_and_alignment() -> None:
     (P80, 2, [b"Scannez ce code avec", b"votre t\x82l\x82phone pour", b"suivre votre tour."]),  # 24
     (P58, 1, [b"Scannez ce code avec votre", b"t\x82l\x82phone pour suivre votre", b"tour."]),  # 32
 ])
-def test_latin_text_wraps_on_spaces_at_the_column_count(profile: object, scale: int,
+def test_latin_text_wraps_on_spaces_at_the_column_count(profile: PrinterProfile, scale: int,
                                                         lines: list[bytes]) -> None:
     ticket = Ticket([Text("Scannez ce code avec votre téléphone pour suivre votre tour.", scale=scale)])
     size = bytes([(scale - 1) * 17])
@@ -69,10 +80,21 @@ def test_feed_and_empty_text() -> None:
 @pytest.mark.parametrize("text", ["رقم التذكرة", "رقمك A-042", "Ω ticket", "תור"])
 def test_lines_the_code_page_cannot_print_are_rasters(text: str) -> None:
     job = body(Ticket([Text(text, Align.CENTER)]))
-    assert job.startswith(b"\x1ba\x00\x1dv0\x00")  # left-justified: the band is placed already
+    assert job.startswith(b"\x1ba\x01\x1dv0\x00")  # the image's own width, centred by the printer
     columns, rows = job[7] + 256 * job[8], job[9] + 256 * job[10]
-    assert 0 < columns <= 576 // 8 and 20 <= rows <= 60
-    assert len(job) == 11 + columns * rows  # nothing else: no code page switch, no "?"
+    assert 0 < columns < 576 // 8 and 12 <= rows <= 60  # cropped to the ink
+    assert len(job) == 11 + columns * rows + 3  # nothing else: no code page switch, no "?"
+    assert job.endswith(b"\x1bJ\x08")  # the space under the line is fed, not sent as blank rows
+
+
+def test_a_printer_that_does_not_align_images_gets_them_placed() -> None:
+    text = "رقم التذكرة"
+    placed = body(Ticket([Text(text, Align.RIGHT)]), P58)  # POS-5890, a clone: images placed
+    assert not P58.aligned_images and placed.startswith(b"\x1ba\x00\x1dv0\x00")
+    assert placed[7] + 256 * placed[8] == 384 // 8  # right-aligned: the band reaches the right edge
+    assert P80.with_aligned_images(False) != P80 and P80.aligned_images
+    again = body(Ticket([Text(text, Align.RIGHT)]), P80.with_aligned_images(False))
+    assert again.startswith(b"\x1ba\x00\x1dv0\x00") and again[7] == 576 // 8
 
 
 def test_native_qr_when_the_profile_has_it() -> None:

@@ -39,7 +39,8 @@ def drawn_as_is(text: str, like: Image.Image) -> Image.Image:
     """The text drawn without any shaping or reordering, placed like the real line."""
     font = fonts.load_font(fonts.REGULAR, 26, False)
     image = Image.new("1", like.size, 1)
-    ImageDraw.Draw(image).text((0, rtl.PAD - font.getbbox(text)[1]), text, font=font, fill=0)
+    left, top, _, _ = font.getbbox(text)
+    ImageDraw.Draw(image).text((-left, -top), text, font=font, fill=0)
     return image
 
 
@@ -70,7 +71,8 @@ def test_the_fallback_is_used_without_raqm(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.parametrize(("text", "raster"), [
     ("رقم", True), ("A-042 رقمك", True), ("תור", True), ("Ω", True), ("١٢٣", True),
-    ("Passeport, 12 € - é à ç", False), ("A-042", False), ("", False), ("15 min — 3", True),
+    ("Passeport, 12 € - é à ç", False), ("A-042", False), ("", False), ("15 min — 3", False),
+    ("Ω ticket", True), ("日本", True),
 ])
 def test_which_lines_need_a_raster(text: str, raster: bool) -> None:
     assert needs_raster(text, "CP858") is raster
@@ -94,11 +96,20 @@ def test_a_line_that_fits_is_kept(shaper: Shaper) -> None:
 @pytest.mark.parametrize("shaper", [RAQM, FALLBACK], ids=["raqm", "fallback"])
 def test_a_line_a_little_too_wide_is_shrunk(shaper: Shaper) -> None:
     text = LINES[2]
-    natural = shaper.width(text, 26, False, True)
-    width = int(natural * 0.9)
-    [line] = fit(shaper, text, width, 26)
-    assert line.text == text and 26 * rtl.MIN_SHRINK <= line.size < 26
+    natural = shaper.width(text, 30, False, True)
+    width = int(natural * 0.95)
+    [line] = fit(shaper, text, width, 30)
+    assert line.text == text and rtl.smallest_size(30) <= line.size < 30
     assert shaper.width(text, line.size, False, True) <= width
+
+
+def test_body_text_is_not_shrunk_under_28_px_but_wrapped() -> None:
+    text = LINES[2]
+    [line] = fit(RAQM, text, int(RAQM.width(text, 30, False, True) * 0.95), 30)
+    assert line.size >= rtl.MIN_BODY_SIZE == 28
+    lines = fit(RAQM, text, int(RAQM.width(text, 30, False, True) * 0.85), 30)
+    assert len(lines) == 2 and all(line.size == 30 for line in lines)
+    assert rtl.smallest_size(60) == 48 and rtl.smallest_size(24) == 24
 
 
 @pytest.mark.parametrize("width", [576, 384])
@@ -122,7 +133,7 @@ def test_bold_and_scale_grow_the_raster() -> None:
     bold = render_text(LINES[1], 576, 26, bold=True, align=Align.LEFT)
     double = render_text(LINES[1], 576, 52, align=Align.LEFT)
     assert bold.histogram()[0] > plain.histogram()[0]
-    assert double.height > 1.8 * (plain.height - 2 * rtl.PAD)
+    assert double.height > 1.8 * plain.height
 
 
 # --- the font ---------------------------------------------------------------------------
