@@ -22,6 +22,7 @@ EVENT_TYPES: dict[str, str] = {
     "ticket.started": "The agent started serving the ticket.",
     "ticket.finished": "The agent finished serving the ticket.",
     "ticket.no_show": "The visitor did not come after the call.",
+    "ticket.no_show_undone": "The agent undid their no-show within the window: called at the counter again.",
     "ticket.transferred": "The ticket went back to waiting, for another service or counter.",
     "ticket.cancelled": "The ticket was cancelled.",
     "ticket.print_failed": "A ticket could not be printed (paper out, cover open, offline, silent).",

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core import device_health, journal, payments, policy, print_jobs, reports, tickets, waits
+from core import device_health, journal, no_show, payments, policy, print_jobs, reports, tickets, waits
 from core.bus import Bus
 from core.clock import now, utc_iso
 from core.config import SiteConfig
@@ -216,6 +216,18 @@ class Site:
         with self._change() as (db, events):
             ticket, event = tickets.apply(db, self._held_ticket(db, ticket_id, counter, user), action,
                                           actor=_agent(user))
+            events.append(event)
+        return ticket
+
+    def undo_no_show(self, ticket_id: str, counter: int, user: dict[str, Any]) -> Ticket:
+        """Call again at `counter` the ticket its agent just marked as no-show (rules: core/no_show.py)."""
+        with self._change() as (db, events):
+            self._require_counter(db, counter, user)
+            ticket = tickets.get(db, ticket_id)
+            marked = no_show.no_show_to_undo(db, self.config, ticket, counter=counter, actor=_agent(user),
+                                             moment=now())
+            ticket, event = tickets.apply(db, ticket, Action.UNDO_NO_SHOW, actor=_agent(user),
+                                          changes={"finished_at": None}, extra={"undoes": marked.seq})
             events.append(event)
         return ticket
 

@@ -24,6 +24,7 @@ class Action(StrEnum):
     NO_SHOW = "no_show"
     TRANSFER = "transfer"
     CANCEL = "cancel"
+    UNDO_NO_SHOW = "undo_no_show"
 
 
 S, A = TicketState, Action
@@ -35,6 +36,8 @@ TRANSITIONS: dict[tuple[TicketState, Action], TicketState] = {
     (S.CALLED, A.RECALL): S.CALLED,
     (S.CALLED, A.START): S.SERVING,
     (S.CALLED, A.NO_SHOW): S.NO_SHOW,
+    # Back to the counter that marked it, within a short window (core/no_show.py holds the other rules).
+    (S.NO_SHOW, A.UNDO_NO_SHOW): S.CALLED,
     (S.CALLED, A.TRANSFER): S.WAITING,
     (S.CALLED, A.CANCEL): S.CANCELLED,
     (S.SERVING, A.FINISH): S.DONE,
@@ -52,6 +55,7 @@ STATE_LABELS = {
 ACTION_LABELS = {
     A.CALL: N_("call"), A.RECALL: N_("recall"), A.START: N_("start serving"), A.FINISH: N_("finish"),
     A.NO_SHOW: N_("mark as no-show"), A.TRANSFER: N_("transfer"), A.CANCEL: N_("cancel"),
+    A.UNDO_NO_SHOW: N_("undo the no-show of"),
 }
 
 

@@ -22,6 +22,7 @@ EVENT_OF_ACTION = {
     Action.NO_SHOW: "ticket.no_show",
     Action.TRANSFER: "ticket.transferred",
     Action.CANCEL: "ticket.cancelled",
+    Action.UNDO_NO_SHOW: "ticket.no_show_undone",
 }
 TIMESTAMP_OF_ACTION = {
     Action.CALL: "called_at",

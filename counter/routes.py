@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 
-from core import users
+from core import no_show, site_names, users
 from core.clock import utc_iso
 from core.errors import N_, InvalidInput, NotAuthenticated
 from core.states import Action
@@ -19,6 +19,7 @@ from core.web import (
     language_context,
     log_in,
     log_out,
+    page_language,
     require_user,
     site,
 )
@@ -29,6 +30,12 @@ bp = Blueprint("counter", __name__, template_folder="templates", static_folder="
                static_url_path="/static/counter")
 
 ACTIONS = {"recall": Action.RECALL, "start": Action.START, "finish": Action.FINISH, "no-show": Action.NO_SHOW}
+
+
+@bp.app_template_global("site_name")
+def localized_site_name() -> str:
+    """The site's name in the page's language (`site.names`, else `site.name`): `{{ site_name() }}`."""
+    return site_names.site_name(site().config.site, page_language())
 
 
 def language_links() -> list[dict[str, str]]:
@@ -161,6 +168,18 @@ def act(ticket_id: str, action: str) -> Any:
     if action not in ACTIONS:
         raise InvalidInput(N_("Unknown action."))
     ticket = site().act(ticket_id, ACTIONS[action], _my_counter(), current_user() or {})
+    answer: dict[str, Any] = {"ticket": ticket.public()}
+    if action == "no-show" and ticket.finished_at and no_show.undo_seconds(site().config) > 0:
+        answer["undo_until"] = utc_iso(no_show.undo_deadline(site().config, ticket.finished_at))
+        answer["now"] = utc_iso()
+    return jsonify(answer)
+
+
+@bp.post("/api/counter/tickets/<ticket_id>/no-show/undo")
+@require_user()
+def undo_no_show(ticket_id: str) -> Any:
+    """The desk's Undo after a no-show: the same agent and counter, within the window (core/no_show.py)."""
+    ticket = site().undo_no_show(ticket_id, _my_counter(), current_user() or {})
     return jsonify({"ticket": ticket.public()})
 
 

@@ -2,6 +2,16 @@
 
 const LANG = document.documentElement.lang;
 
+// The server's clock as its last answer gave it (the `Date` header, to the second): "now" on a staff page is
+// the site's, not the desk PC's, whose clock may be off.
+let clockOffset = 0;
+export const serverNow = () => Date.now() + clockOffset;
+
+function followServerClock(response) {
+  const date = Date.parse(response.headers.get("Date") || "");
+  if (!Number.isNaN(date)) clockOffset = date + 500 - Date.now(); // the header drops the milliseconds
+}
+
 export class ApiError extends Error {
   constructor(status, message) {
     super(message);
@@ -37,6 +47,7 @@ export async function api(method, path, body) {
   } catch {
     throw new ApiError(0, apiStrings().network_error);
   }
+  followServerClock(response);
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new ApiError(response.status, data.message || apiStrings().server_error);
   return data;

@@ -35,6 +35,7 @@ async function refresh() {
     [state, kiosks] = await Promise.all([api("GET", "/api/sim/central"), api("GET", "/api/sim/devices")]);
   } catch (error) {
     section.querySelector("[data-central-state]").textContent = error.message;
+    section.querySelector("[data-link-toggle]").hidden = true; // no central to cut or restore
     return;
   }
   const names = kiosks.kiosks.filter((kiosk) => kiosk.scanner).map((kiosk) => kiosk.name);
@@ -43,6 +44,7 @@ async function refresh() {
   section.querySelector("[data-central-state]").textContent = down ? strings.link_cut : strings.link_up;
   section.querySelector("[data-link-toggle]").textContent = down ? strings.restore_link : strings.cut_link;
   section.querySelector("[data-link-toggle]").dataset.up = String(down);
+  section.querySelector("[data-link-toggle]").hidden = false;
 }
 
 if (section) {

@@ -4,11 +4,12 @@
 // holds the ticket), with a warning when eConsulat cancels or moves it after the visitor checked in.
 import { ApiError, api, clearAlert, format, pageStrings, showAlert } from "./api.js";
 import { chooseTransferTarget, confirmAction, openDialog } from "./dialogs.js";
+import { offerUndo, withdrawUndo } from "./no_show_undo.js";
+import { siteTimeFormat } from "./site_time.js";
 import { connectLive } from "/static/live.js";
 
 const LANG = document.documentElement.lang;
 const strings = pageStrings();
-const { timezone } = JSON.parse(document.getElementById("desk-config").textContent);
 const REFRESH_DEBOUNCE_MS = 100;
 const SLOW_SHOW_UP_SECONDS = 180; // after this long in "called", hint that a no-show may be due
 
@@ -29,10 +30,11 @@ const serviceName = (code) => {
   const names = page.services[code] || {};
   return names[LANG] || Object.values(names)[0] || code;
 };
-const clockTime = new Intl.DateTimeFormat(`${LANG}-u-nu-latn`, { hour: "2-digit", minute: "2-digit", timeZone: timezone });
-const dayAndTime = new Intl.DateTimeFormat(`${LANG}-u-nu-latn`, {
-  weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit", timeZone: timezone,
+const clockTime = siteTimeFormat(`${LANG}-u-nu-latn`, { hour: "2-digit", minute: "2-digit" });
+const dayAndTime = siteTimeFormat(`${LANG}-u-nu-latn`, {
+  weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit",
 });
+const DESK_TITLE = $("counter-label").textContent; // the page's heading until a counter is open
 const personsText = (count) => (count === 1 ? strings.persons_one : format(strings.persons_many, { count }));
 
 function element(tag, className, text) {
@@ -165,13 +167,14 @@ function renderButtons() {
     button.disabled = page.busy || !allowed.has(button.dataset.action);
   }
   $("btn-transfer").disabled = page.busy || !allowed.has("transfer");
+  $("btn-undo").disabled = page.busy;
   $("btn-next").disabled = page.busy || Boolean(page.current) || page.waiting.length === 0;
   $("btn-next").querySelector("[data-label]").textContent = page.waiting.length ? strings.call_next
     : strings.nobody_waiting;
 }
 
 function render() {
-  $("counter-label").textContent = page.counter ? format(strings.counter_number, { number: page.counter }) : "";
+  $("counter-label").textContent = page.counter ? format(strings.counter_number, { number: page.counter }) : DESK_TITLE;
   const mine = page.counters.find((counter) => counter.number === page.counter);
   $("counter-services").textContent = mine ? mine.services.map(serviceName).join(" · ") : "";
   $("btn-close").hidden = !page.counter;
@@ -266,6 +269,17 @@ async function perform(action) {
 async function callNext() {
   const { ticket } = await api("POST", "/api/counter/next");
   if (!ticket) setStatus(strings.nobody_to_call);
+  else withdrawUndo(); // another ticket at the counter: the server would refuse the undo now
+}
+
+async function act(action) {
+  const answer = await api("POST", `/api/counter/tickets/${encodeURIComponent(page.current.id)}/${action}`);
+  if (action === "no-show") offerUndo(answer, (ticket) => perform(() => undoNoShow(ticket)));
+}
+
+async function undoNoShow(ticket) {
+  await api("POST", `/api/counter/tickets/${encodeURIComponent(ticket.id)}/no-show/undo`);
+  setStatus(format(strings.no_show_undone, { number: ticket.number }));
 }
 
 async function transfer() {
@@ -290,12 +304,12 @@ async function leave(question, request) {
 function wireButtons() {
   $("btn-next").addEventListener("click", () => perform(callNext));
   for (const button of document.querySelectorAll("[data-action]")) {
-    button.addEventListener("click", () => perform(() =>
-      api("POST", `/api/counter/tickets/${encodeURIComponent(page.current.id)}/${button.dataset.action}`)));
+    button.addEventListener("click", () => perform(() => act(button.dataset.action)));
   }
   $("btn-transfer").addEventListener("click", () => perform(transfer));
   $("btn-close").addEventListener("click", () => perform(async () => {
     if (await leave(strings.confirm_close, () => api("POST", "/api/counter/close"))) {
+      withdrawUndo();
       page.counter = null;
       page.current = null;
       showPicker();
@@ -307,7 +321,7 @@ function wireButtons() {
   document.querySelector("[data-alert-close]").addEventListener("click", clearAlert);
 }
 
-// N, R, S, F, X, T press the matching button when it is enabled. Letters follow the key's label; on a
+// N, R, S, F, X, T (and U while an undo is offered) press the matching button when it is enabled. Letters follow the key's label; on a
 // non-Latin layout (Arabic) the physical key position is used instead.
 function onKey(event) {
   if (event.key === "Escape") { openDialog()?.close(); return; }
@@ -315,7 +329,7 @@ function onKey(event) {
   if (event.target.closest("input, textarea, select, [contenteditable]")) return;
   const key = /^[a-z]$/i.test(event.key) ? event.key.toLowerCase() : event.code.replace(/^Key/, "").toLowerCase();
   const button = document.querySelector(`#desk [data-key="${key}"]`);
-  if (button && !button.disabled) {
+  if (button && !button.disabled && !button.closest("[hidden]")) {
     event.preventDefault();
     button.click();
   }

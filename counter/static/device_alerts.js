@@ -56,15 +56,19 @@ function problemItem(problem) {
   return item;
 }
 
+let shown = "";
+
 async function refresh() {
   const list = document.getElementById("device-alerts");
   try {
     const data = await api("GET", "/api/devices/health");
-    const items = data.alerts.map(alertItem);
-    if (data.print_problems) {
-      const problems = await api("GET", "/api/print-problems");
-      items.push(...problems.tickets.map(problemItem));
-    }
+    const problems = data.print_problems ? (await api("GET", "/api/print-problems")).tickets : [];
+    // Unchanged: the list stays as it is, and its live region says nothing again.
+    const key = JSON.stringify([data.alerts.map((d) => [d.device, d.state, d.reason, d.detail]),
+      problems.map((p) => [p.ticket.id, p.reason])]);
+    if (key === shown) return;
+    shown = key;
+    const items = [...data.alerts.map(alertItem), ...problems.map(problemItem)];
     list.replaceChildren(...items);
     list.hidden = items.length === 0;
   } catch {

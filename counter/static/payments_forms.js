@@ -2,14 +2,13 @@
 // page's language (exact minor units, the site's time zone), amounts typed from a terminal's report, and
 // dialogs holding a form that stays open until what was typed makes sense.
 import { format, pageStrings } from "./api.js";
+import { siteTimeFormat } from "./site_time.js";
 
 const LANG = document.documentElement.lang;
 export const config = JSON.parse(document.getElementById("payments-config").textContent);
 export const strings = pageStrings();
 
-const timeFormat = new Intl.DateTimeFormat(LANG, {
-  hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: config.timezone,
-});
+const timeFormat = siteTimeFormat(LANG, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 const moneyFormats = new Map();
 const AUTH_CODE = /^[0-9A-Za-z]{1,12}$/;
 

@@ -1,7 +1,7 @@
 // End-of-day reconciliation: a kiosk terminal's totals for today beside the ledger's. When the terminal
 // cannot report them (Concert has no totals message), the supervisor types the figures of its printed
 // report. Then the day's exceptions, each resolved with a note that is kept with who and when.
-import { api, clearAlert, format, showAlert } from "./api.js";
+import { api, clearAlert, format, serverNow, showAlert } from "./api.js";
 import {
   actorName, askInDialog, cell, clock, code, config, decimal, isolated, money, noteProblem, parseAmount,
   parseCount, setStatus, strings,
@@ -108,7 +108,7 @@ function showResult(answer, kiosk) {
   const outcome = answer.balanced ? "balanced" : same ? "open_items" : "totals_differ";
   verdict.textContent = strings[outcome];
   verdict.className = `verdict ${answer.balanced ? "balanced" : "unbalanced"}`;
-  const time = clock(new Date().toISOString());
+  const time = clock(new Date(serverNow()).toISOString()); // the server's clock, not this PC's
   $("reconcile-caption").textContent = format(strings.reconciled, { kiosk, time });
   $("reconcile-result").hidden = false;
 }

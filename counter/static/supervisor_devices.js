@@ -1,11 +1,16 @@
 // The supervisor's device panel: every device's state since when and why, and the tickets that did not
 // print, each with a Reprint button (it prints on the kiosk where the ticket was issued).
-import { api, showAlert } from "./api.js";
+import { api, serverNow, showAlert } from "./api.js";
 import { deviceName, reasonText, reprintButton } from "./device_alerts.js";
+import { sameSiteDay, siteTimeFormat } from "./site_time.js";
 
 const strings = JSON.parse(document.getElementById("device-strings").textContent);
 const DEVICE_EVENTS = new Set(["device.health", "ticket.print_failed"]);
-const time = new Intl.DateTimeFormat(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+const locale = `${document.documentElement.lang}-u-nu-latn`;
+const time = siteTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+const dayTime = siteTimeFormat(locale, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+// Since when, at the site: "09:41" today, with its date before today.
+const since = (iso) => (sameSiteDay(iso, serverNow()) ? time : dayTime).format(new Date(iso));
 
 function cell(content) {
   const td = document.createElement("td");
@@ -18,7 +23,7 @@ function deviceRow(device) {
   row.dataset.device = device.device;
   row.className = `state-${device.state}`;
   row.append(cell(deviceName(device)), cell(strings[device.state] || device.state),
-    cell(device.state === "ok" ? "" : reasonText(device)), cell(time.format(new Date(device.since))));
+    cell(device.state === "ok" ? "" : reasonText(device)), cell(since(device.since)));
   return row;
 }
 

@@ -2,19 +2,16 @@
 // to supervisors when the link changes (counter/sync_watcher.py); supervisor.js hands it over as `dour:sync`.
 // Ages (how long the oldest event has waited) follow the server's clock, re-rendered every 30 s.
 import { api, format, showAlert } from "./api.js";
+import { sameSiteDay, siteTimeFormat } from "./site_time.js";
 
 const strings = JSON.parse(document.getElementById("sync-strings").textContent);
-const { timezone } = JSON.parse(document.getElementById("supervisor-config").textContent);
 const LANG = document.documentElement.lang;
 const AGE_REFRESH_MS = 30000;
 const $ = (id) => document.getElementById(id);
 const locale = `${LANG}-u-nu-latn`;
-const clock = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone: timezone });
-const dayClock = new Intl.DateTimeFormat(locale, {
-  day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: timezone,
-});
-const day = new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric", timeZone: timezone });
-const sameDay = new Intl.DateTimeFormat("en-CA", { timeZone: timezone });
+const clock = siteTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+const dayClock = siteTimeFormat(locale, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+const day = siteTimeFormat(locale, { day: "numeric", month: "long", year: "numeric" });
 
 let view = null;
 let clockOffset = 0;
@@ -24,7 +21,7 @@ const serverNow = () => Date.now() + clockOffset;
 function when(iso) {
   if (!iso) return strings.never;
   const moment = new Date(iso);
-  return sameDay.format(moment) === sameDay.format(new Date(serverNow())) ? clock.format(moment)
+  return sameSiteDay(moment, serverNow()) ? clock.format(moment)
     : dayClock.format(moment);
 }
 
