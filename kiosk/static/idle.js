@@ -1,13 +1,21 @@
 // Inactivity reset for a public screen: warn, count down, then hand over to `onExpire`.
 // Any touch, click or key press restarts the wait and hides the warning (WCAG 2.2.1: the visitor can extend).
+// While `isHeld()` is true the screen is the visitor's, however long they take: no warning, no reset
+// (a payment on the terminal, a ticket that exists only on this screen).
 
-export function watchIdle({ idleSeconds, warningSeconds, overlay, countdown, onExpire }) {
+export function watchIdle({
+  idleSeconds, warningSeconds, overlay, countdown, onExpire, isHeld = () => false,
+}) {
   const warning = Math.min(warningSeconds, idleSeconds);
   let warnTimer = 0;
   let tickTimer = 0;
   let deadline = 0;
 
   function tick() {
+    if (isHeld()) {
+      restart(); // the hold began during the warning: the visitor's screen comes back uncovered
+      return;
+    }
     const left = Math.ceil((deadline - Date.now()) / 1000);
     if (left <= 0) {
       clearInterval(tickTimer);
@@ -18,8 +26,7 @@ export function watchIdle({ idleSeconds, warningSeconds, overlay, countdown, onE
   }
 
   function warn() {
-    // A payment in progress holds the screen: the visitor is busy with the terminal, not idle.
-    if (document.body.dataset.hold) {
+    if (isHeld()) {
       restart();
       return;
     }

@@ -129,6 +129,16 @@ export function showTicket(data) {
   followPrint(data, settings);
 }
 
+// The screen holds (no idle warning, no reset) while a payment runs on the terminal, and while the ticket on
+// screen is the visitor's only copy: printing, not printed (they photograph it or scan its QR code), or a
+// kiosk without a printer. The visitor ends it with "Done"; a printed ticket, or one shown again, does not.
+const SCREEN_ONLY_TICKET = new Set(["pending", "failed", "unknown", "none"]);
+
+function isHeld() {
+  if (document.body.dataset.hold) return true;
+  return !byTestId("ticket-screen").hidden && SCREEN_ONLY_TICKET.has(document.body.dataset.printState);
+}
+
 function togglePriority(toggle) {
   const on = toggle.getAttribute("aria-pressed") !== "true";
   toggle.setAttribute("aria-pressed", String(on));
@@ -150,6 +160,7 @@ function start() {
     overlay: byTestId("idle-warning"),
     countdown: byTestId("idle-countdown"),
     onExpire: () => window.location.replace(settings.startUrl),
+    isHeld,
   });
 }
 
