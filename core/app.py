@@ -14,7 +14,7 @@ from flask_babel import Babel
 from werkzeug.exceptions import HTTPException
 
 from core import config as site_config
-from core import revocation, web_security
+from core import revocation, site_names, web_security
 from core.bus import Bus
 from core.errors import DourError
 from core.realtime import broadcaster, make_socketio, socketio_of
@@ -148,6 +148,11 @@ def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:
     def template_language() -> dict[str, Any]:
         """Any page can set `<html lang dir>` to the language Flask-Babel renders it in."""
         return {"page_language": page_language, "rtl_languages": RTL_LANGUAGES}
+
+    @app.template_global("site_name")
+    def localized_site_name() -> str:
+        """The site's name in the page's language (`site.names`, else `site.name`): `{{ site_name() }}`."""
+        return site_names.site_name(site.config.site, page_language())
 
     @app.get("/")
     def index() -> Any:

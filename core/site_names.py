@@ -1,7 +1,8 @@
 """The site's name in a language: `site.names` (a table keyed by language) may translate `site.name`.
 
-`site.name` stays the name of record (the central, logs, a language without a translation). Pages, printed
-tickets and announcements show `site_name(config.site, lang)`.
+`site.name` stays the name of record (the central, logs, a language without a translation). Pages show
+`site_name(config.site, lang)`; the printed ticket keeps the name of record (an Arabic name would print as
+an image: more bytes, slower paper).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 
-from core import no_show, site_names, users
+from core import no_show, users
 from core.clock import utc_iso
 from core.errors import N_, InvalidInput, NotAuthenticated
 from core.states import Action
@@ -19,7 +19,6 @@ from core.web import (
     language_context,
     log_in,
     log_out,
-    page_language,
     require_user,
     site,
 )
@@ -30,12 +29,6 @@ bp = Blueprint("counter", __name__, template_folder="templates", static_folder="
                static_url_path="/static/counter")
 
 ACTIONS = {"recall": Action.RECALL, "start": Action.START, "finish": Action.FINISH, "no-show": Action.NO_SHOW}
-
-
-@bp.app_template_global("site_name")
-def localized_site_name() -> str:
-    """The site's name in the page's language (`site.names`, else `site.name`): `{{ site_name() }}`."""
-    return site_names.site_name(site().config.site, page_language())
 
 
 def language_links() -> list[dict[str, str]]:

@@ -68,3 +68,20 @@ def test_the_helper_falls_back_to_the_name_of_record() -> None:
     assert site_name(site, "de") == "Consulat"
     assert site_name({"name": "Consulat", "names": "Consulate"}, "en") == "Consulat"  # not a table: ignored
     assert site_name(site_config.load(env={}).site, "en") == "Consulat général du Royaume du Maroc à Paris"
+
+
+def test_the_kiosk_visitor_and_display_pages_show_the_translated_name(app, client, app_site, kiosk_token,
+                                                                       display_token) -> None:
+    app_site.config.site["names"] = {"en": "Consulate General of Morocco in Paris"}
+    headers = {"Authorization": f"Bearer {kiosk_token}"}
+    ticket = client.post("/api/kiosk/tickets", json={"service": "passport", "lang": "en"},
+                         headers=headers).get_json()["ticket"]
+    pages = {
+        "kiosk": app.test_client().get("/kiosk?lang=en", headers=headers),
+        "visitor": app.test_client().get(f"/t/{ticket['id']}?lang=en"),
+        "display": app.test_client().get("/display?languages=en,fr", headers={
+            "Authorization": f"Bearer {display_token}"}),
+    }
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        assert "Consulate General of Morocco in Paris" in page.get_data(as_text=True), name
