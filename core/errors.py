@@ -42,7 +42,6 @@ class IllegalTransition(Conflict):
     """A ticket was asked to move to a state its current state does not allow."""
 
     code = "illegal_transition"
-    translated_params = ("state", "action")
 
 
 class NotAuthenticated(DourError):

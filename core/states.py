@@ -47,15 +47,14 @@ TRANSITIONS: dict[tuple[TicketState, Action], TicketState] = {
 
 ACTIVE_STATES = (S.CALLED, S.SERVING)
 
-# Words for messages; the web layer translates them with the sentence.
-STATE_LABELS = {
-    S.WAITING: N_("waiting"), S.CALLED: N_("called"), S.SERVING: N_("being served"), S.DONE: N_("done"),
-    S.NO_SHOW: N_("marked as no-show"), S.CANCELLED: N_("cancelled"),
-}
-ACTION_LABELS = {
-    A.CALL: N_("call"), A.RECALL: N_("recall"), A.START: N_("start serving"), A.FINISH: N_("finish"),
-    A.NO_SHOW: N_("mark as no-show"), A.TRANSFER: N_("transfer"), A.CANCEL: N_("cancel"),
-    A.UNDO_NO_SHOW: N_("undo the no-show of"),
+# Why a move is refused, one whole sentence per state (sentences built from fragments translate badly).
+REFUSED_IN_STATE = {
+    S.WAITING: N_("This ticket is still waiting: it has not been called yet."),
+    S.CALLED: N_("This ticket has already been called and is not being served yet."),
+    S.SERVING: N_("This ticket is already being served."),
+    S.DONE: N_("This ticket has already been served."),
+    S.NO_SHOW: N_("This ticket was marked as no-show."),
+    S.CANCELLED: N_("This ticket was cancelled."),
 }
 
 
@@ -64,8 +63,4 @@ def next_state(state: TicketState, action: Action) -> TicketState:
     try:
         return TRANSITIONS[(state, action)]
     except KeyError:
-        raise IllegalTransition(
-            N_("You cannot %(action)s a ticket that is %(state)s."),
-            state=STATE_LABELS[state],
-            action=ACTION_LABELS[action],
-        ) from None
+        raise IllegalTransition(REFUSED_IN_STATE[state]) from None

@@ -8,7 +8,7 @@ import pytest
 
 from core import journal, tickets
 from core.errors import Conflict, IllegalTransition
-from core.states import TRANSITIONS, Action, TicketState, next_state
+from core.states import REFUSED_IN_STATE, TRANSITIONS, Action, TicketState, next_state
 
 S, A = TicketState, Action
 
@@ -44,7 +44,9 @@ def test_illegal_move_raises(state: TicketState, action: Action) -> None:
     with pytest.raises(IllegalTransition) as raised:
         next_state(state, action)
     assert raised.value.status == 409
-    assert "%(" in raised.value.message and raised.value.params  # a translatable sentence with its words
+    # One whole sentence per state, no fragments glued in: it translates as a whole.
+    assert raised.value.message == REFUSED_IN_STATE[state] and not raised.value.params
+    assert "%(" not in raised.value.message
 
 
 @pytest.mark.parametrize("state", [S.DONE, S.CANCELLED])
