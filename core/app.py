@@ -138,7 +138,9 @@ def _register_surfaces(app: Flask, site: Site, start_devices: bool) -> None:
     from display import init_display
     from floor import init_floor
     from kiosk import init_kiosk
+    from ops import init_ops
 
+    init_ops(app, site)  # first, so the event log hears the devices' first reports: docs/monitoring.md
     init_floor(app, site, start_devices)
     init_kiosk(app, site, start_devices)
     init_counter(app, site, start_devices)

@@ -74,7 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config.listen_on(args.host, args.port)
     serve(lambda: _create_app(config, args.database), str(config.server["host"]), int(config.server["port"]),
-          worker, int(config.server["threads"]))
+          worker, int(config.server["threads"]), log_format=str(config.server["log_format"]))
     return 0
 
 
@@ -237,8 +237,7 @@ def _sync_token(config: site_config.SiteConfig) -> str:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """The sync worker, its own process: no Flask app, the site's store and the central over HTTPS."""
-    import logging
-
+    from core import logs
     from core.site import Site
     from core.store import Store
     from sync.http_client import HttpCentral
@@ -253,7 +252,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                              timeout=float(config.sync["timeout_seconds"]))
     except ValueError as error:
         raise SystemExit(str(error)) from None
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure(str(config.server["log_format"]))
     worker = SyncWorker(Site(config, Store(args.database or str(config.server["database"]))), client)
     if args.once:
         return 0 if worker.run_once().ok else 1

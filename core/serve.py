@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 
+from core.logs import logging_config
+
 if TYPE_CHECKING:  # Flask itself is imported by the worker only: the master stays ~8 MB smaller
     from flask import Flask
 
@@ -31,7 +33,7 @@ def async_mode() -> str:
 
 class DourServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, factory: Callable[[], Flask], bind: str, worker: str, threads: int,
-                 certfile: str | None = None, keyfile: str | None = None) -> None:
+                 certfile: str | None = None, keyfile: str | None = None, log_format: str = "text") -> None:
         if worker not in WORKERS:
             raise ValueError(f"server.worker must be one of {', '.join(WORKERS)}, not {worker!r}")
         self.factory = factory
@@ -47,6 +49,7 @@ class DourServer(BaseApplication):  # type: ignore[misc]
             "accesslog": None,
             "errorlog": "-",
             "loglevel": "warning",
+            "logconfig_dict": logging_config(log_format),  # one line per record (core/logs.py)
         }
         if certfile or keyfile:  # HTTPS straight from gunicorn (the reference central); the site uses a proxy
             self.options.update(certfile=certfile, keyfile=keyfile)
@@ -66,6 +69,6 @@ class DourServer(BaseApplication):  # type: ignore[misc]
 
 def serve(
     factory: Callable[[], Flask], host: str, port: int, worker: str = "gevent", threads: int = 64,
-    certfile: str | None = None, keyfile: str | None = None,
+    certfile: str | None = None, keyfile: str | None = None, log_format: str = "text",
 ) -> None:
-    DourServer(factory, f"{host}:{port}", worker, threads, certfile, keyfile).run()
+    DourServer(factory, f"{host}:{port}", worker, threads, certfile, keyfile, log_format).run()

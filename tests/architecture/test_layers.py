@@ -45,7 +45,7 @@ def test_domain_modules_import_no_flask_or_devices(path: Path) -> None:
     assert imported_modules(path) & banned == set()
 
 
-SURFACES = ("kiosk", "counter", "display")
+SURFACES = ("kiosk", "counter", "display", "ops")
 FLOOR = sorted((ROOT / "floor").rglob("*.py"))
 
 

@@ -17,7 +17,7 @@ from core.journal import EVENT_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-CODE_DIRS = ("core", "kiosk", "counter", "display", "hardware", "sync")
+CODE_DIRS = ("core", "kiosk", "counter", "display", "hardware", "sync", "ops")
 
 
 def code_files() -> list[Path]:
