@@ -5,13 +5,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # libpcsclite-dev builds pyscard; pcscd and vsmartcard-vpcd give the tests a virtual smart-card reader.
-APT_PACKAGES := chromium fonts-dejavu-core libpcsclite-dev pcscd vsmartcard-vpcd
+# nginx (the HTTPS proxy test), systemd (systemd-analyze on the units), x11-xserver-utils (xset, in the
+# browser units): docs/install.md. espeak-ng speaks the calls on the displays (docs/speech.md).
+APT_PACKAGES := chromium fonts-dejavu-core libpcsclite-dev pcscd vsmartcard-vpcd nginx systemd x11-xserver-utils \
+  espeak-ng
 VENDOR_JS := node_modules/socket.io-client/dist/socket.io.min.js
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard core/translations/*/LC_MESSAGES/messages.po))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench apt venv translations extract clean
+.PHONY: demo test lint bench apt venv translations extract clean install
 
 demo: apt venv translations $(VENDOR_JS)
 	$(BIN)/dour demo
@@ -19,6 +22,11 @@ demo: apt venv translations $(VENDOR_JS)
 test: apt venv translations $(VENDOR_JS)
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
+
+# Dour on this machine as a site server: the dour user, /etc/dour, /var/lib/dour, /opt/dour and its own venv,
+# the systemd units enabled (docs/install.md). Idempotent. `make install DESTDIR=/tmp/root` or DRY_RUN=1.
+install: apt $(VENDOR_JS)
+	$(SUDO) env DESTDIR="$(DESTDIR)" DRY_RUN="$(DRY_RUN)" PYTHON="$(PYTHON)" install/install.sh
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 // The waiting-room screen: the current call, the last calls, waiting counts per service and a clock.
 // Live from the /display namespace; each journal seq is applied once, so no call is announced twice.
-import { chime, setUpSound } from "./chime.js";
+import { createAnnouncer } from "./announcer.js";
+import { setUpSound } from "./chime.js";
 import { connectLive } from "/static/live.js";
 
 const config = JSON.parse(document.getElementById("screen-config").textContent);
@@ -12,6 +13,7 @@ const FLASH_MS = 10_000;
 const RTL_TEXT = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
 
 const screen = { recent: [], clockOffset: 0, languageIndex: 0, day: null, live: null };
+const announcer = createAnnouncer(config.speech, (state) => setSound(state));
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const serverNow = () => Date.now() + screen.clockOffset;
 const language = () => config.languages[screen.languageIndex];
@@ -83,7 +85,14 @@ function showCall(call, announce) {
   screen.recent = [call, ...screen.recent.filter((other) => other.number !== call.number)].slice(0, MAX_RECENT);
   renderCurrent(call, announce);
   renderRecent(announce ? call.number : null);
-  if (announce) chime();
+  if (announce) announcer.announce(call); // the chime, then the spoken call, one call at a time
+}
+
+// A screen whose browser refuses to play sound still shows every call, and tells staff how to fix it.
+function setSound(state) {
+  document.body.dataset.sound = state;
+  $("speech-status").hidden = state !== "blocked";
+  if (state === "blocked") $("sound-hint").hidden = false;
 }
 
 function forgetCall(number) {
@@ -114,7 +123,9 @@ function applyEvent(event) {
   renderWaiting(event.waiting);
   if (CALL_EVENTS.has(event.type) && event.counter != null) {
     const recentEnough = serverNow() - Date.parse(event.at) < REPLAY_ANNOUNCE_MS;
-    const call = { number: event.number, service: event.service, counter: event.counter, at: event.at };
+    const call = {
+      seq: event.seq, number: event.number, service: event.service, counter: event.counter, at: event.at,
+    };
     showCall(call, !event.replay || recentEnough);
   } else if (event.type === "ticket.transferred") {
     forgetCall(event.number); // back to waiting: a fresh snapshot would not list it either
