@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import config as site_config
+from core.day_cli import add_commands as add_day_commands
 from core.errors import DourError
 from sync.central.cli import add_commands as add_central_commands
 
@@ -261,6 +262,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """A seeded day (or the median of several) through the real site code on a virtual clock."""
+    from sim.cli import simulate
+
+    return simulate(_config(args), args)
+
+
 def _badge_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     badge = commands.add_parser("badge", help="enrol and revoke agents' badges").add_subparsers(
         dest="action", required=True)
@@ -327,9 +335,19 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("name")
     revoke.set_defaults(handler=cmd_device_revoke)
     _badge_commands(commands)
+    simulate = commands.add_parser("simulate", help="simulate a day of the queue (docs/queue-policy.md)")
+    simulate.add_argument("--profile", default="mid", help="mid, large, marhaba or a profile TOML file")
+    simulate.add_argument("--seed", type=int, default=1, help="the first seed (default 1)")
+    simulate.add_argument("--seeds", type=int, default=1, help="days to run; figures are their medians")
+    simulate.add_argument("--policy", default="current",
+                          help="current, fifo, deadline, or several, comma-separated")
+    simulate.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    simulate.add_argument("--plots", metavar="DIR", help="write SVG plots of the first seed's day into DIR")
+    simulate.set_defaults(handler=cmd_simulate)
     sync = commands.add_parser("sync", help="run the sync worker with the central (its own process)")
     sync.add_argument("--once", action="store_true", help="one round (pull, eTimbres, push), then exit")
     sync.set_defaults(handler=cmd_sync)
+    add_day_commands(commands)  # close-day, purge, backup, restore
     add_central_commands(commands)
     return parser
 

@@ -47,6 +47,11 @@ EVENT_TYPES: dict[str, str] = {
         "The central cancelled or moved an appointment already checked in: the counter warns."),
     "appointment.no_show": "An appointment of today was not checked in by the end of its grace period.",
     "device.health": "A device's health changed (ok, degraded, offline, unknown), with the reason.",
+    "ticket.closed": "The day was closed with the ticket still open: it ended as a no-show or was carried.",
+    "day.closed": "A supervisor (or the retention) closed a day: its summary, kept in day_summaries.",
+    "retention.pseudonymised": "The visitors' identifiers of a day were replaced by pseudonyms (privacy).",
+    "retention.purged": "The rows of a day past the retention period were deleted; its summary stays.",
+    "backup.restored": "The database was replaced by a backup (`dour restore`); the first event after it.",
 }
 
 

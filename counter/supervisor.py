@@ -1,17 +1,21 @@
-"""The supervisor's live overview of the floor: services against their target waits, every counter, and the
-link with eConsulat (counter/sync_status.py)."""
+"""The supervisor's live overview of the floor: services against their target waits, every counter, the
+link with eConsulat (counter/sync_status.py), and closing the day (core/day_close.py) with the tickets the
+last close carried over."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 
+from core import day_close, retention
 from core.clock import now, utc_iso
 from core.errors import N_, Conflict, Forbidden
-from core.web import current_user, language_context, require_user, site
+from core.web import current_user, field, json_body, language_context, require_user, site
 from counter.sync_status import request_pull, sync_view
 
+log = logging.getLogger(__name__)
 bp = Blueprint("supervisor", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/supervisor")
 
@@ -47,3 +51,33 @@ def pull_now() -> Any:
         raise Conflict(N_("No central is configured: this site works on its own and has nothing to pull."))
     request_pull(site())
     return sync()
+
+
+@bp.get("/api/supervisor/day-close")
+@require_user("supervisor")
+def day_close_view() -> Any:
+    """What closing the day (today unless `day=YYYY-MM-DD`) would end, or its kept summary; and the tickets
+    the last close before today carried over."""
+    today = site().today()
+    day = day_close.check_day(site().config, request.args.get("day") or today, today)
+    with site().store.reading() as db:
+        return jsonify({**day_close.preview(db, site().config, day), "today": today,
+                        "carried": day_close.carried_list(db, today)})
+
+
+@bp.post("/api/supervisor/day-close")
+@require_user("supervisor")
+def close_the_day() -> Any:
+    """Close the day: `leftover` no_show or carry; `force` once the supervisor confirmed that tickets still
+    at a counter end too (409 `confirmation_needed` otherwise). Then the retention runs (docs/privacy.md)."""
+    data = json_body()
+    user = current_user() or {}
+    force = bool(field(data, "force", bool, required=False))
+    closing = day_close.close_day(site(), day=field(data, "day", str, required=False),
+                                  leftover=field(data, "leftover", str), actor=f"user:{user.get('id')}",
+                                  force=force)
+    try:
+        retention.run(site())
+    except Exception:  # the day is closed and kept; the retention runs again at the next close or purge
+        log.exception("the retention after closing the day failed")
+    return jsonify({"day": closing.day, "already_closed": closing.already_closed, "summary": closing.summary})
