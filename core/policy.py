@@ -1,6 +1,9 @@
 """Who is next at a counter, and the atomic claim.
 
-Order among the services a counter serves (docs/queue-policy.md):
+`policy.order` chooses the rule: `current` (below), `fifo` (arrival only) or `deadline` (`rank_deadline`: the
+earliest promise first, with aging; docs/queue-policy.md compares the three on simulated days).
+
+The `current` order among the services a counter serves (docs/queue-policy.md):
 1. tickets transferred to this very counter, by original arrival;
 2. checked-in appointments that are due (slot within `APPOINTMENT_EARLY_MINUTES`), by slot time;
 3. visitors with legal priority, one for every `policy.priority_share` others (0 = priority always first);
@@ -10,7 +13,8 @@ Order among the services a counter serves (docs/queue-policy.md):
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
@@ -18,6 +22,8 @@ from core.clock import now, utc_iso
 from core.config import SiteConfig
 
 APPOINTMENT_EARLY_MINUTES = 15
+ORDERS = ("current", "fifo", "deadline")  # `policy.order`
+APPOINTMENT_GRACE_MINUTES = 10.0  # the deadline policy's promise: called within 10 minutes of the slot
 
 WAITING_FOR_COUNTER = """
     FROM tickets
@@ -52,6 +58,107 @@ def _priority_turn(db: sqlite_utils.Database, day: str, services_sql: str, param
 
 def choose_next(db: sqlite_utils.Database, config: SiteConfig, counter_number: int) -> str | None:
     """The id of the ticket this counter should call now, or None when nobody waits for it."""
+    order = str(config.policy.get("order", "current"))
+    if order == "current":
+        return _choose_current(db, config, counter_number)
+    if order == "fifo":
+        return _choose_fifo(db, config, counter_number)
+    if order == "deadline":
+        return _choose_deadline(db, config, counter_number)
+    if order != "current":
+        raise ValueError(f"policy.order must be one of {', '.join(ORDERS)}, not {order!r}")
+    return _choose_current(db, config, counter_number)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A waiting ticket as the deadline policy sees it (times in minutes on any common scale)."""
+
+    id: str
+    service: str
+    kind: str
+    priority: bool
+    arrived: float
+    slot: float | None
+    targeted: bool  # transferred to this very counter
+
+
+def waiting_since(ticket: Waiting) -> float:
+    """An appointment waits from its slot when its visitor came early; anyone else from arrival (a transfer
+    keeps the first arrival)."""
+    return max(ticket.arrived, ticket.slot) if ticket.slot is not None else ticket.arrived
+
+
+def deadline(ticket: Waiting, targets: dict[str, float]) -> float:
+    """When the ticket's promise expires: an appointment `APPOINTMENT_GRACE_MINUTES` after it started to
+    wait, anyone else the service's `target_wait_minutes` after arrival."""
+    if ticket.kind == "appointment":
+        return waiting_since(ticket) + APPOINTMENT_GRACE_MINUTES
+    return ticket.arrived + targets.get(ticket.service, 30.0)
+
+
+def rank_deadline(candidates: list[Waiting], moment: float, targets: dict[str, float], priority_turn: bool,
+                  starvation_minutes: float) -> str | None:
+    """The deadline policy on the waiting tickets a counter may call (pure: no database, no clock).
+
+    0. tickets transferred to this very counter, by arrival;
+    1. anyone who has waited `starvation_minutes` or more, longest wait first (aging: nobody is starved);
+    2. appointments whose slot has come, by slot;
+    3. on their turn (the share), visitors with legal priority, by deadline;
+    4. walk-ins and pickups by deadline (arrival + the service's target wait: a pickup promised 10 minutes
+       goes before a walk-in promised 30 who came less than 20 minutes earlier);
+    5. appointments whose slot has not come yet, by slot, rather than leave the counter idle.
+    """
+    def key(ticket: Waiting) -> tuple[int, float, float, str]:
+        since = waiting_since(ticket)
+        if ticket.targeted:
+            tier, first = 0, ticket.arrived
+        elif moment - since >= starvation_minutes:
+            tier, first = 1, since
+        elif ticket.kind == "appointment":
+            tier, first = (2 if since <= moment else 5), since
+        else:
+            tier, first = (3 if priority_turn and ticket.priority else 4), deadline(ticket, targets)
+        return tier, first, ticket.arrived, ticket.id
+
+    return min(candidates, key=key).id if candidates else None
+
+
+def _minutes(text: str, origin: datetime) -> float:
+    return (datetime.fromisoformat(text.replace("Z", "+00:00")) - origin).total_seconds() / 60
+
+
+def _choose_deadline(db: sqlite_utils.Database, config: SiteConfig, counter_number: int) -> str | None:
+    counter = config.counter(counter_number)
+    services_sql, names = _placeholders(counter.services)
+    moment = now()
+    day = config.local_day(moment)
+    params: dict[str, object] = {**names, "day": day, "counter": counter.number}
+    rows = db.execute(
+        "SELECT id, service, kind, priority, arrived_at, slot_at, target_counter "
+        + WAITING_FOR_COUNTER.format(services=services_sql), params).fetchall()
+    if not rows:
+        return None
+    candidates = [
+        Waiting(row[0], row[1], row[2], bool(row[3]), _minutes(row[4], moment),
+                _minutes(row[5], moment) if row[5] else None, row[6] == counter.number)
+        for row in rows
+    ]
+    share = int(config.policy["priority_share"])
+    turn = any(t.priority for t in candidates) and _priority_turn(db, day, services_sql, names, share)
+    targets = {code: float(service.target_wait_minutes) for code, service in config.services.items()}
+    return rank_deadline(candidates, 0.0, targets, turn, float(config.policy.get("starvation_minutes", 90)))
+
+
+def _choose_fifo(db: sqlite_utils.Database, config: SiteConfig, counter_number: int) -> str | None:
+    """Plain first come, first served (the simulator's baseline): by arrival, whatever the kind."""
+    counter = config.counter(counter_number)
+    services_sql, names = _placeholders(counter.services)
+    params: dict[str, object] = {**names, "day": config.local_day(now()), "counter": counter.number}
+    return _first(db, WAITING_FOR_COUNTER.format(services=services_sql), "ORDER BY arrived_at", params)
+
+
+def _choose_current(db: sqlite_utils.Database, config: SiteConfig, counter_number: int) -> str | None:
     counter = config.counter(counter_number)
     services_sql, names = _placeholders(counter.services)
     moment = now()
