@@ -58,6 +58,10 @@ class DourServer(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn 25+ opens a control socket at ~/.gunicorn/gunicorn.ctl, one path shared by every
+            # server of the user (the site, the central, tests); nothing here uses it.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
         app = self.factory()
