@@ -236,6 +236,9 @@ def _sync_token(config: site_config.SiteConfig) -> str:
     return token
 
 
+NOT_CONFIGURED = 78  # EX_CONFIG: the sync unit does not restart a worker that has no central to talk to
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     """The sync worker, its own process: no Flask app, the site's store and the central over HTTPS."""
     from core import logs
@@ -247,7 +250,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     config = _config(args)
     url = str(config.sync["central_url"]).strip()
     if not url:
-        raise SystemExit("sync.central_url is empty: set it (or DOUR_SYNC_CENTRAL_URL) to the central's URL")
+        print("sync.central_url is empty: set it (or DOUR_SYNC_CENTRAL_URL) to the central's URL",
+              file=sys.stderr)
+        return NOT_CONFIGURED
     try:
         client = HttpCentral(url, _sync_token(config), ca_file=str(config.sync["ca_file"]) or None,
                              timeout=float(config.sync["timeout_seconds"]))

@@ -188,7 +188,7 @@ def test_dour_sync_once_runs_one_round_and_says_what_it_did(tmp_path: Path, site
 def test_dour_sync_without_a_central_url_says_what_to_set(tmp_path: Path) -> None:
     done = subprocess.run([*bench.h.CLI, "--database", str(tmp_path / "s.db"), "sync", "--once"],
                           env=bench.h.server_env(), capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode != 0 and "sync.central_url is empty" in done.stderr
+    assert done.returncode == 78 and "sync.central_url is empty" in done.stderr
 
 
 @pytest.fixture

@@ -70,3 +70,14 @@ def test_a_distribution_is_cumulative_and_ends_with_inf() -> None:
         spread.observe(seconds)
     assert spread.cumulative() == [("60.0", 2.0), ("300.0", 3.0), ("+Inf", 4.0)]
     assert spread.total == 1151
+
+
+def test_leftovers_the_close_ends_as_no_shows_count_as_no_shows(site: Any, clock: Any) -> None:
+    from core.day_close import close_day
+
+    clock.set(datetime(2026, 3, 2, 17, 0, tzinfo=UTC), step=timedelta(seconds=1))
+    issue(site, 2)
+    tally = JournalTally(site.config)
+    close_day(site, leftover="no_show", actor="user:1", force=True)
+    with site.store.reading() as db:
+        assert tally.figures(db, clock()).no_shows["passport"] == 2
