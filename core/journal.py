@@ -52,6 +52,13 @@ EVENT_TYPES: dict[str, str] = {
     "retention.pseudonymised": "The visitors' identifiers of a day were replaced by pseudonyms (privacy).",
     "retention.purged": "The rows of a day past the retention period were deleted; its summary stays.",
     "backup.restored": "The database was replaced by a backup (`dour restore`); the first event after it.",
+    "floor.service_paused": "A supervisor paused a service at the kiosks for the day, with the reason shown.",
+    "floor.service_resumed": "A supervisor resumed a paused service at the kiosks.",
+    "floor.walk_ins_stopped": "A supervisor stopped walk-in tickets for the day, now or from a set time.",
+    "floor.walk_ins_resumed": "A supervisor undid the day's walk-in stop.",
+    "floor.counter_services": "A supervisor changed the services a counter takes, for the rest of the day.",
+    "floor.ticker": "A supervisor put a message on the displays, until its end time.",
+    "floor.ticker_cleared": "A supervisor took the displays' message down before its end time.",
 }
 
 

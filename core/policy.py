@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
+from core import floor_control
 from core.clock import now, utc_iso
 from core.config import SiteConfig
 
@@ -129,9 +130,9 @@ def _minutes(text: str, origin: datetime) -> float:
 
 
 def _choose_deadline(db: sqlite_utils.Database, config: SiteConfig, counter_number: int) -> str | None:
-    counter = config.counter(counter_number)
-    services_sql, names = _placeholders(counter.services)
     moment = now()
+    counter = floor_control.effective_counter(db, config, counter_number, moment)
+    services_sql, names = _placeholders(counter.services)
     day = config.local_day(moment)
     params: dict[str, object] = {**names, "day": day, "counter": counter.number}
     rows = db.execute(
@@ -152,16 +153,16 @@ def _choose_deadline(db: sqlite_utils.Database, config: SiteConfig, counter_numb
 
 def _choose_fifo(db: sqlite_utils.Database, config: SiteConfig, counter_number: int) -> str | None:
     """Plain first come, first served (the simulator's baseline): by arrival, whatever the kind."""
-    counter = config.counter(counter_number)
+    counter = floor_control.effective_counter(db, config, counter_number, now())
     services_sql, names = _placeholders(counter.services)
     params: dict[str, object] = {**names, "day": config.local_day(now()), "counter": counter.number}
     return _first(db, WAITING_FOR_COUNTER.format(services=services_sql), "ORDER BY arrived_at", params)
 
 
 def _choose_current(db: sqlite_utils.Database, config: SiteConfig, counter_number: int) -> str | None:
-    counter = config.counter(counter_number)
-    services_sql, names = _placeholders(counter.services)
     moment = now()
+    counter = floor_control.effective_counter(db, config, counter_number, moment)
+    services_sql, names = _placeholders(counter.services)
     day = config.local_day(moment)
     due = utc_iso(moment + timedelta(minutes=APPOINTMENT_EARLY_MINUTES))
     params: dict[str, object] = {**names, "day": day, "counter": counter.number, "due": due}

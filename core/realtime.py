@@ -18,6 +18,13 @@ DISPLAY_EVENT_PREFIXES = ("ticket.", "counter.")
 # ... and of those, only what it shows: never a ticket id (the visitor's credential for `/t/<id>`), the
 # actor (a staff account), a priority flag, a language, a printer or its fault.
 DISPLAY_FIELDS = ("seq", "at", "type", "number", "service", "counter")
+# The supervisor's message on the displays: its text(s) and end, never its author or reason.
+DISPLAY_FLOOR_FIELDS = {"floor.ticker": ("text", "texts", "ends_at"), "floor.ticker_cleared": ()}
+# What changes the kiosks' list of services (a pause, the walk-in stop): a kiosk hears `floor {seq, type}` on
+# `/kiosk` and asks again for its services, in its visitor's language (no author, no reason).
+KIOSK_NAMESPACE = "/kiosk"
+KIOSK_FLOOR_EVENTS = ("floor.service_paused", "floor.service_resumed", "floor.walk_ins_stopped",
+                      "floor.walk_ins_resumed")
 
 
 # On `/counter`, payments (reference, amount, authorisation code, card's last four) go to supervisors only:
@@ -35,6 +42,8 @@ def projected(namespace: str, event: Event) -> dict[str, Any] | None:
     whole = event.to_dict()
     if namespace != "/display":
         return whole
+    if event.type in DISPLAY_FLOOR_FIELDS:
+        return {key: whole[key] for key in ("seq", "at", "type", *DISPLAY_FLOOR_FIELDS[event.type])}
     if not event.type.startswith(DISPLAY_EVENT_PREFIXES):
         return None
     return {key: whole[key] for key in DISPLAY_FIELDS if key in whole}
@@ -62,5 +71,7 @@ def broadcaster(socketio: SocketIO, site: Site):  # type: ignore[no-untyped-def]
             if payload is not None:
                 room = SUPERVISORS_ROOM if for_supervisors_only(namespace, event) else None
                 socketio.emit("event", {**payload, "waiting": waiting}, namespace=namespace, to=room)
+        if event.type in KIOSK_FLOOR_EVENTS:
+            socketio.emit("floor", {"seq": event.seq, "type": event.type}, namespace=KIOSK_NAMESPACE)
 
     return broadcast

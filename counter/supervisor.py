@@ -1,17 +1,21 @@
 """The supervisor's live overview of the floor: services against their target waits, every counter, the
 link with eConsulat (counter/sync_status.py), and closing the day (core/day_close.py) with the tickets the
-last close carried over."""
+last close carried over. The floor's controls (pause a service, stop walk-ins, a counter's services, close a
+counter, the displays' message) are core/floor_control.py's actions, each with who and why."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from core import day_close, retention
+from core import floor_control as floor
 from core.clock import now, utc_iso
-from core.errors import N_, Conflict, Forbidden
+from core.errors import N_, Conflict, Forbidden, InvalidInput
 from core.web import current_user, field, json_body, language_context, require_user, site
 from counter.sync_status import request_pull, sync_view
 
@@ -27,7 +31,9 @@ def supervisor_page() -> Any:
         return redirect(url_for("counter.login_page"))
     if user["role"] != "supervisor":
         raise Forbidden(N_("Your role may not do that."))
-    return render_template("supervisor.html", site=site().config.site, **language_context())
+    reasons = {code: gettext(text) for code, text in floor.PAUSE_REASONS.items()}
+    return render_template("supervisor.html", site=site().config.site, pause_reasons_translated=reasons,
+                           **language_context())
 
 
 @bp.get("/api/supervisor/overview")
@@ -81,3 +87,77 @@ def close_the_day() -> Any:
     except Exception:  # the day is closed and kept; the retention runs again at the next close or purge
         log.exception("the retention after closing the day failed")
     return jsonify({"day": closing.day, "already_closed": closing.already_closed, "summary": closing.summary})
+
+
+# --- floor control (docs/supervision.md) ----------------------------------------------------------------
+def _control(action: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run a floor action as the supervisor logged in, with the body's `reason`; answer the floor's view."""
+    user = current_user() or {}
+    site().control_floor(action, actor=f"user:{user.get('id')}", **kwargs)
+    return floor_view()
+
+
+@bp.get("/api/supervisor/floor")
+@require_user("supervisor")
+def floor_view() -> Any:
+    """Today's controls, and the reasons a pause may give (their codes)."""
+    return jsonify({**site().floor(), "pause_reasons": sorted(floor.PAUSE_REASONS)})
+
+
+@bp.post("/api/supervisor/floor/services/<code>/pause")
+@require_user("supervisor")
+def pause_service(code: str) -> Any:
+    data = json_body()
+    return _control(floor.pause_service, service=code, reason=field(data, "reason", str),
+                    note=field(data, "note", str, required=False) or "")
+
+
+@bp.post("/api/supervisor/floor/services/<code>/resume")
+@require_user("supervisor")
+def resume_service(code: str) -> Any:
+    return _control(floor.resume_service, service=code, reason=field(json_body(), "reason", str))
+
+
+@bp.post("/api/supervisor/floor/walk-ins/stop")
+@require_user("supervisor")
+def stop_walk_ins() -> Any:
+    data = json_body()
+    return _control(floor.stop_walk_ins, reason=field(data, "reason", str),
+                    at=field(data, "at", str, required=False) or None)
+
+
+@bp.post("/api/supervisor/floor/walk-ins/resume")
+@require_user("supervisor")
+def resume_walk_ins() -> Any:
+    return _control(floor.resume_walk_ins, reason=field(json_body(), "reason", str))
+
+
+@bp.put("/api/supervisor/floor/counters/<int:number>/services")
+@require_user("supervisor")
+def counter_services(number: int) -> Any:
+    data = json_body()
+    services = field(data, "services", list)
+    if not all(isinstance(code, str) for code in services):
+        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="services")
+    return _control(floor.set_counter_services, counter=number, services=services,
+                    reason=field(data, "reason", str))
+
+
+@bp.post("/api/supervisor/floor/counters/<int:number>/close")
+@require_user("supervisor")
+def close_counter(number: int) -> Any:
+    return _control(floor.close_counter, counter=number, reason=field(json_body(), "reason", str))
+
+
+@bp.put("/api/supervisor/floor/ticker")
+@require_user("supervisor")
+def set_ticker() -> Any:
+    data = json_body()
+    return _control(floor.set_ticker, text=field(data, "text", str), until=field(data, "until", str),
+                    reason=field(data, "reason", str), texts=field(data, "texts", dict, required=False))
+
+
+@bp.post("/api/supervisor/floor/ticker/clear")
+@require_user("supervisor")
+def clear_ticker() -> Any:
+    return _control(floor.clear_ticker, reason=field(json_body(), "reason", str))

@@ -81,6 +81,7 @@ def _walk_in_service(data: dict[str, Any]) -> Service:
     service = site().config.service(field(data, "service", str))
     if "walk_in" not in service.kinds:
         raise InvalidInput(N_("A kiosk issues walk-in or pickup tickets only."))
+    site().check_issue(service.code, "walk_in")  # paused, or walk-ins stopped: refused before any payment
     return service
 
 

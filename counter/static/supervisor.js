@@ -6,6 +6,7 @@ const strings = pageStrings();
 const LANG = document.documentElement.lang;
 const REFRESH_DEBOUNCE_MS = 200;
 const CLOCK_REFRESH_MS = 30000;
+let serviceLetters = {}; // service code → its ticket letter
 
 function cell(text, className) {
   const td = document.createElement("td");
@@ -40,13 +41,16 @@ function counterRow(counter) {
   const current = counter.current
     ? `${counter.current.number} · ${strings[`state_${counter.current.state}`] || counter.current.state}`
     : "";
-  row.append(cell(String(counter.number)), cell(counter.agent || strings.closed), cell(current));
+  // The services it takes today: a supervisor's change for the day (supervisor_control.js), else as configured.
+  const services = counter.services.map((code) => serviceLetters[code] || code).join(", ");
+  row.append(cell(String(counter.number)), cell(counter.agent || strings.closed), cell(current), cell(services));
   return row;
 }
 
 async function refresh() {
   try {
     const data = await api("GET", "/api/supervisor/overview");
+    serviceLetters = Object.fromEntries(data.services.map((s) => [s.code, s.prefix]));
     document.getElementById("services").replaceChildren(...data.services.map(serviceRow));
     document.getElementById("counters").replaceChildren(...data.counters.map(counterRow));
     clearAlert();

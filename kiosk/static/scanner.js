@@ -77,7 +77,10 @@ async function showPendingTicket() {
 
 function connectScanner() {
   const socket = io(settings.namespace, { auth: { lang: settings.lang } });
-  socket.on("connect", () => { document.body.dataset.scanner = "connected"; });
+  // A pause or the walk-in stop (and a reconnect, which may have missed one): service_state.js refreshes.
+  const floorChanged = (detail) => document.dispatchEvent(new CustomEvent("dour:floor", { detail }));
+  socket.on("connect", () => { document.body.dataset.scanner = "connected"; floorChanged({}); });
+  socket.on("floor", floorChanged);
   socket.on("disconnect", () => { document.body.dataset.scanner = "disconnected"; });
   socket.on("scan", showAnswer);
 }

@@ -1,0 +1,61 @@
+"""The supervisor's floor controls in Chromium: a paused service goes unavailable on the kiosk with its
+reason, live; a message appears on a display, live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+UNAVAILABLE = ("() => { const b = document.querySelector('[data-testid=service-judicial]');"
+               " const why = document.querySelector('[data-testid=unavailable-judicial]');"
+               " return b && b.disabled && why && !why.hidden"
+               " && why.textContent === 'No agent can take this service right now. Back at 2 pm'; }")
+TICKER = ("() => { const t = document.querySelector('[data-testid=ticker]');"
+          " return t && !t.hidden && document.querySelector('[data-testid=ticker-text]').textContent"
+          " === 'Le consulat ferme à 15 h'; }")
+
+
+def test_a_pause_reaches_the_kiosk_and_a_message_the_display(
+    server: Any, browser: Any, output_dir: Path
+) -> None:
+    server.add_user("boss", "supervisor-password-1", "supervisor")
+    kiosk = browser.new_page(viewport={"width": 1280, "height": 800}, has_touch=True)
+    kiosk.goto(f"{server.url}/enrol?token={server.kiosk_token}&next=/kiosk")
+    kiosk.get_by_test_id("lang-en").tap()
+    kiosk.wait_for_function("() => document.body.dataset.scanner === 'connected'")
+    assert kiosk.get_by_test_id("service-judicial").is_enabled()
+    display = browser.new_page(viewport={"width": 1280, "height": 720})
+    display.goto(f"{server.url}/enrol?token={server.display_token}&next=/display%3Flanguages%3Dfr")
+    display.wait_for_function("() => document.body.dataset.lastSeq !== undefined")
+
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{server.url}/login?lang=en")
+    page.get_by_test_id("username").fill("boss")
+    page.get_by_test_id("password").fill("supervisor-password-1")
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url("**/counter**")
+    page.goto(f"{server.url}/supervisor?lang=en")
+    page.wait_for_function("() => document.querySelector('#pause-service option[value=judicial]') !== null")
+    page.get_by_test_id("pause-service").select_option("judicial")
+    page.get_by_test_id("pause-reason").select_option("staff")
+    page.get_by_test_id("pause-note").fill("Back at 2 pm")
+    page.get_by_test_id("pause").click()
+
+    kiosk.wait_for_function(UNAVAILABLE)
+    page.wait_for_function("() => document.querySelector('#paused li[data-service=judicial]') !== null")
+    kiosk.screenshot(path=str(output_dir / "kiosk-service-paused.png"))
+
+    page.get_by_test_id("control-why").fill("Early closing: strike")
+    page.get_by_test_id("ticker-text").fill("Le consulat ferme à 15 h")
+    page.get_by_test_id("ticker-until").fill("23:59")
+    page.get_by_test_id("ticker-send").click()
+    display.wait_for_function(TICKER)
+    display.screenshot(path=str(output_dir / "display-ticker.png"))
+    page.screenshot(path=str(output_dir / "supervisor-floor-control.png"), full_page=True)
+
+    page.get_by_test_id("resume-judicial").click()
+    kiosk.wait_for_function("() => !document.querySelector('[data-testid=service-judicial]').disabled")
