@@ -17,6 +17,7 @@ def init_counter(app: Flask, site: Site, start_devices: bool = True) -> None:
     from counter.device_control import bp as device_control_bp
     from counter.devices import bp as devices_bp
     from counter.payments import bp as payments_bp
+    from counter.reports import bp as reports_bp
     from counter.routes import bp
     from counter.socket import CounterNamespace
     from counter.supervisor import bp as supervisor_bp
@@ -28,6 +29,7 @@ def init_counter(app: Flask, site: Site, start_devices: bool = True) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(device_control_bp)
     app.register_blueprint(central_control_bp)
+    app.register_blueprint(reports_bp)
     app.extensions["dour.login_throttle"] = LoginThrottle()  # per user name
     app.extensions["dour.client_throttle"] = LoginThrottle(limit=CLIENT_LOGIN_FAILURES)  # per address
     socketio_of(app).on_namespace(CounterNamespace("/counter", site))

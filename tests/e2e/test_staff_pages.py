@@ -179,6 +179,9 @@ def test_staff_pages_have_no_serious_accessibility_violation_in_any_language(
               "() => document.querySelectorAll('#payments tr').length > 0" + ALERTS_SHOWN)
         audit(supervisor, found, f"{lang} device control", f"{server.url}/devices/control?lang={lang}",
               "() => document.querySelectorAll('#kiosks section').length > 0")
+        audit(supervisor, found, f"{lang} reports", f"{server.url}/supervisor/reports?lang={lang}",
+              "() => document.querySelectorAll('#table-tickets tbody tr').length > 0"
+              " && document.querySelectorAll('img.chart').length === 3")
 
     # The desk right after a no-show (the Undo bar), then with its transfer dialog open.
     desk.goto(f"{server.url}/counter?lang=en")

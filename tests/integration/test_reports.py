@@ -1,0 +1,218 @@
+"""Supervisors' reports: the figures of a served morning, the same after pseudonymisation, the kept summary
+after the purge, date errors in the page's language, CSV files a French spreadsheet reads, and the queries
+on their indexes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from core import period_report, report_queries, report_series, retention
+from core.clock import now
+from core.report_queries import Period
+from core.site import Site
+from core.states import Action
+
+MORNING = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)  # a Monday, 10:00 in Paris
+DAY = "2025-06-02"
+
+
+def serve_a_morning(site: Site, clock: Any, agent: dict[str, Any]) -> None:
+    """Three passport walk-ins at counter 1 (waits 29, 35 and 29 min; services 13 and 11 min; a no-show),
+    one CNIE left waiting, a printer out of paper for 10 minutes."""
+    clock.set(MORNING)
+    site.open_counter(1, agent)
+    tickets = []
+    for minutes in (0, 10, 20):
+        clock.set(MORNING + timedelta(minutes=minutes))
+        tickets.append(site.issue_ticket(service="passport", kind="walk_in", lang="fr", actor="test").ticket)
+    clock.set(MORNING + timedelta(minutes=29))
+    first = site.call_next(1, agent)
+    assert first is not None and first.id == tickets[0].id
+    site.act(first.id, Action.START, 1, agent)
+    clock.set(MORNING + timedelta(minutes=42))
+    site.act(first.id, Action.FINISH, 1, agent)
+    clock.set(MORNING + timedelta(minutes=45))
+    second = site.call_next(1, agent)
+    assert second is not None
+    clock.set(MORNING + timedelta(minutes=48))
+    site.act(second.id, Action.NO_SHOW, 1, agent)
+    clock.set(MORNING + timedelta(minutes=49))
+    third = site.call_next(1, agent)
+    assert third is not None
+    site.act(third.id, Action.START, 1, agent)
+    clock.set(MORNING + timedelta(minutes=60))
+    site.act(third.id, Action.FINISH, 1, agent)
+    site.issue_ticket(service="cnie", kind="walk_in", lang="ar", actor="test")
+    site.report_device_health("printer:hall-1", "printer", "offline", "paper_out")
+    clock.set(MORNING + timedelta(minutes=70))
+    site.report_device_health("printer:hall-1", "printer", "ok", "")
+
+
+def report_of(site: Site, first: str = DAY, last: str = DAY, service: str | None = None) -> dict[str, Any]:
+    with site.store.reading() as db:
+        return period_report.build(db, site.config, Period(first, last, service), now())
+
+
+def check_the_morning(report: dict[str, Any]) -> None:
+    tickets = {(row["service"], row["kind"]): row for row in report["tickets"]}
+    assert tickets[("passport", "walk_in")] == {
+        "service": "passport",
+        "kind": "walk_in",
+        "issued": 3,
+        "served": 2,
+        "no_show": 1,
+        "cancelled": 0,
+        "carried": 0,
+        "open": 0,
+    }
+    passport = next(row for row in report["waits"]["by_service"] if row["service"] == "passport")
+    assert (passport["count"], passport["p50"], passport["p90"], passport["max"]) == (3, 29.0, 35.0, 35.0)
+    assert passport["within_target"] == pytest.approx(0.667)
+    assert report["service_times"]["all"]["p50"] == 11.0 and report["service_times"]["all"]["max"] == 13.0
+    assert [(row["counter"], row["served"], row["no_show"]) for row in report["counters"]] == [(1, 2, 1)]
+    assert [(row["agent"], row["served"]) for row in report["agents"]] == [("Amina", 2)]
+    assert report["days"][0]["issued"] == 4 and report["days"][0]["source"] == "rows"
+
+
+def test_a_served_morning_in_figures_and_charts(site: Site, clock: Any, add_agent: Any) -> None:
+    serve_a_morning(site, clock, add_agent(site, "amina"))
+    report = report_of(site)
+    check_the_morning(report)
+    assert report["devices"] == [
+        {
+            "device": "printer:hall-1",
+            "incidents": 1,
+            "minutes": 70.0 - 60.0,
+            "reasons": ["paper_out"],
+            "print_failures": 0,
+        }
+    ]
+    arrivals = dict(
+        zip(report["charts"]["arrivals"]["labels"], report["charts"]["arrivals"]["arrivals"], strict=True)
+    )
+    assert arrivals["10:00"] == 3 and arrivals["11:00"] == 1  # Paris hours (UTC+2 in June)
+    capacity = dict(
+        zip(report["charts"]["arrivals"]["labels"], report["charts"]["arrivals"]["capacity"], strict=True)
+    )
+    assert capacity["10:00"] == 5.0  # one counter open the whole hour × 60 / 12 min mean service
+    waiting = dict(
+        zip(report["charts"]["waiting"]["labels"], report["charts"]["waiting"]["mean"], strict=True)
+    )
+    assert waiting["10:15"] == 2 and waiting["10:30"] == 2  # at the end of the quarter: 3 arrived, 1 called
+    assert sum(report["charts"]["waits"]["counts"]) == 3
+    assert report_of(site, service="cnie")["waits"]["all"]["count"] == 0
+
+
+def test_pseudonymised_days_keep_their_figures_and_purged_days_their_summary(
+    site: Site, clock: Any, add_agent: Any
+) -> None:
+    serve_a_morning(site, clock, add_agent(site, "amina"))
+    clock.set(MORNING + timedelta(days=2))
+    assert DAY in retention.run(site).pseudonymised
+    check_the_morning(report_of(site))
+
+    clock.set(MORNING + timedelta(days=40))
+    assert DAY in retention.run(site).purged
+    report = report_of(site, "2025-06-01", "2025-06-03")
+    assert report["sources"] == {"days_with_rows": [], "days_from_summaries": [DAY]}
+    tickets = {(row["service"], row["kind"]): row for row in report["tickets"]}
+    assert tickets[("passport", "walk_in")]["issued"] == 3 and tickets[("passport", "walk_in")]["served"] == 2
+    assert tickets[("cnie", "walk_in")]["no_show"] == 1  # left waiting: the retention's close ended it
+    day = report["days"][0]
+    assert (day["day"], day["source"], day["issued"]) == (DAY, "summary", 4)
+    assert (day["wait"]["p50"], day["wait"]["max"]) == (29.0, 35.0)
+    assert report_of(site, "2025-06-01", "2025-06-03", "cnie")["days"][0]["issued"] == 1
+
+
+def test_the_api_and_page_refuse_bad_dates_in_the_page_language(app: Any, supervisor_client: Any) -> None:
+    boss = supervisor_client(app)
+    for query in (
+        "from=2025-13-01",
+        "from=2025-06-10&to=2025-06-01",
+        "from=2025-01-01&to=2025-12-31",
+        "service=nothing",
+    ):
+        answer = boss.get(f"/api/supervisor/reports?{query}")
+        assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_input", query
+    page = boss.get("/supervisor/reports?from=2025-06-10&to=2025-06-01&lang=fr")
+    assert page.status_code == 400
+    assert 'data-testid="report-error"' in page.text and "2025-06-10" in page.text  # the form keeps them
+    french = boss.get("/api/supervisor/reports?from=06/02/2025&lang=fr").get_json()["message"]
+    assert french != "A day is written YYYY-MM-DD." and "AAAA-MM-JJ" in french
+
+
+def test_agents_and_devices_cannot_see_reports(
+    app: Any, add_agent: Any, login: Any, kiosk_token: str
+) -> None:
+    add_agent(app.extensions["dour.site"], "amina")
+    agent = app.test_client()
+    login(agent, "amina")
+    assert agent.get("/api/supervisor/reports").status_code == 403
+    assert agent.get("/supervisor/reports").status_code == 403
+    assert agent.get("/api/supervisor/reports/tickets.csv").status_code == 403
+    kiosk = app.test_client()
+    assert (
+        kiosk.get("/api/supervisor/reports", headers={"Authorization": f"Bearer {kiosk_token}"}).status_code
+        == 401
+    )
+    assert app.test_client().get("/supervisor/reports").status_code == 302
+
+
+def test_csv_files_open_in_a_french_spreadsheet_and_match_the_report(
+    app: Any, app_site: Site, clock: Any, add_agent: Any, supervisor_client: Any
+) -> None:
+    serve_a_morning(app_site, clock, add_agent(app_site, "amina"))
+    boss = supervisor_client(app)
+    answer = boss.get(f"/api/supervisor/reports/waits.csv?from={DAY}&to={DAY}&lang=fr")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert f'filename="dour-waits-{DAY}-{DAY}.csv"' in answer.headers["Content-Disposition"]
+    raw = answer.data
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark: Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Service" and rows[0][-1].endswith("(%)")
+    passport = next(row for row in rows if row[0] == "Passeport")
+    assert passport[1:5] == ["3", "29,0", "35,0", "35,0"] and passport[6] == "66,7"
+    arabic = boss.get(f"/api/supervisor/reports/tickets.csv?from={DAY}&to={DAY}&lang=ar").data.decode(
+        "utf-8-sig"
+    )
+    assert "جواز السفر" in arabic
+    assert boss.get(f"/api/supervisor/reports/nothing.csv?from={DAY}").status_code == 404
+
+
+def test_the_page_shows_tables_charts_and_csv_links(
+    app: Any, app_site: Site, clock: Any, add_agent: Any, supervisor_client: Any
+) -> None:
+    serve_a_morning(app_site, clock, add_agent(app_site, "amina"))
+    boss = supervisor_client(app)
+    page = boss.get(f"/supervisor/reports?from={DAY}&to={DAY}&lang=en")
+    assert page.status_code == 200
+    assert page.text.count('src="data:image/svg+xml;base64,') == 3
+    assert page.text.count("Its figures are in the table below it.") == 3
+    assert 'data-testid="csv-fee_items"' in page.text and "Amina" in page.text
+    assert boss.get("/supervisor/reports").status_code == 200  # today, empty
+    assert 'data-testid="nav-reports"' in boss.get("/supervisor").text  # every staff page links here
+
+
+def test_report_queries_use_indexes(site: Site) -> None:
+    db = site.store.read()
+    period = Period(DAY, DAY)
+    where, params = period.where()
+    plans = {
+        "tickets": (report_queries.TICKET_COUNTS.format(where=where), params),
+        "journal": (
+            f"SELECT at FROM journal WHERE {report_series.FLOOR_EVENTS} AND at >= ? AND at < ?",
+            ["a", "b"],
+        ),
+        "payments": (report_queries.PAYMENT_STATES.format(where=where), params),
+    }
+    for name, (sql, args) in plans.items():
+        plan = " | ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+        assert "USING INDEX" in plan and "SCAN t " not in plan + " " and "SCAN journal" not in plan, (
+            name,
+            plan,
+        )
