@@ -17,6 +17,7 @@ from core import config as site_config
 from core import revocation, site_names, web_security
 from core.bus import Bus
 from core.errors import DourError
+from core.forecasts import ForecastRefresher
 from core.realtime import broadcaster, make_socketio, socketio_of
 from core.serve import async_mode
 from core.site import Site
@@ -78,7 +79,7 @@ def _warn_simulated(config: site_config.SiteConfig) -> None:
 
 
 DEVICE_SERVICES = ("dour.printer", "dour.terminals", "dour.badges", "dour.scanners", "dour.follower",
-                   "dour.sync_watcher", "dour.revocation")
+                   "dour.sync_watcher", "dour.revocation", "dour.forecast")
 FOLLOW_SECONDS = 0.5
 
 
@@ -121,6 +122,8 @@ class JournalFollower:
 def _follow_journal(app: Flask, site: Site, start: bool) -> None:
     if start:
         app.extensions["dour.follower"] = JournalFollower(site).start()
+        # Waiting-time ranges, recomputed in the background as the queue changes (core/forecasts.py).
+        app.extensions["dour.forecast"] = ForecastRefresher(site.forecasts, site.bus).start()
 
 
 def _watch_revocations(app: Flask, store: Store, session_lifetime: timedelta, start: bool) -> None:

@@ -271,6 +271,29 @@ def m009_appointment_ticket_index(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX appointments_ticket ON appointments (ticket_id)")
 
 
+def m010_floor_controls(db: sqlite_utils.Database) -> None:
+    """What a supervisor set on the floor (core/floor_control.py): a service paused at the kiosks, walk-ins
+    stopped, a counter's services, for one site day (`day`); the displays' message (day '', until its end)."""
+    db.execute(
+        """CREATE TABLE floor_controls (
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            set_by TEXT NOT NULL,
+            set_at TEXT NOT NULL,
+            PRIMARY KEY (day, kind, key)
+        )""")
+
+
+def m011_journal_floor_events(db: sqlite_utils.Database) -> None:
+    """The reports (core/report_series.py) read the few counter, device and print-failure events of a period
+    among a month's ~200,000 journal rows: a partial index holds only those, so a ticket's own events cost
+    the writer nothing more than checking the condition."""
+    db.execute("CREATE INDEX journal_floor_events ON journal (at) WHERE type IN "
+               "('counter.opened', 'counter.closed', 'device.health', 'ticket.print_failed')")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_tickets_numbers_journal", m001_tickets),
     ("002_users_devices_sessions", m002_people),
@@ -281,4 +304,6 @@ MIGRATIONS: list[Migration] = [
     ("007_sessions", m007_sessions),
     ("008_day_close_retention", m008_day_close_retention),
     ("009_appointment_ticket_index", m009_appointment_ticket_index),
+    ("010_floor_controls", m010_floor_controls),
+    ("011_journal_floor_events", m011_journal_floor_events),
 ]

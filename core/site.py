@@ -5,7 +5,7 @@ This is what the surfaces (kiosk, counter, display, CLI) call. It imports no Fla
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -13,10 +13,13 @@ from typing import Any
 import sqlite_utils
 
 from core import device_health, journal, no_show, payments, policy, print_jobs, reports, tickets, waits
+from core import floor_control as floor_rules
 from core.bus import Bus
 from core.clock import now, utc_iso
 from core.config import SiteConfig
 from core.errors import N_, Conflict, Forbidden, InvalidInput
+from core.forecast import Estimate
+from core.forecasts import Forecasts
 from core.states import Action
 from core.store import Store
 from core.tickets import Ticket
@@ -30,6 +33,7 @@ class IssuedTicket:
     people_ahead: int
     wait_minutes: int
     replayed: bool = False
+    estimate: Estimate | None = None  # the waiting-time range (core/forecasts.py); None until forecast
 
 
 class Site:
@@ -37,6 +41,7 @@ class Site:
         self.config = config
         self.store = store
         self.bus = bus or Bus()
+        self.forecasts = Forecasts(config, store)  # filled in the background (core/app.py)
         # What came before is history: screens catch up on it by seq.
         self._published = journal.last_seq(store.read())
 
@@ -92,6 +97,7 @@ class Site:
             existing = tickets.by_request_key(db, request_key) if request_key else None
             if existing:
                 return self.issued(db, existing, replayed=True)
+            floor_rules.check_issue(db, self.config, service, kind, now())
             ticket, event = tickets.issue(
                 db, self.config, service=service, kind=kind, lang=lang, actor=actor, priority=priority,
                 request_key=request_key, slot_at=slot_at, appointment_ref=appointment_ref,
@@ -101,7 +107,23 @@ class Site:
 
     def issued(self, db: Any, ticket: Ticket, replayed: bool = False) -> IssuedTicket:
         ahead = waits.people_ahead(db, ticket)
-        return IssuedTicket(ticket, ahead, waits.estimate_minutes(db, self.config, ticket, ahead), replayed)
+        return IssuedTicket(ticket, ahead, waits.estimate_minutes(db, self.config, ticket, ahead), replayed,
+                            self.forecasts.for_ticket(ticket))
+
+    def check_issue(self, service: str, kind: str) -> None:
+        """Refuse now what issue_ticket would refuse (a paused service, walk-ins stopped): before payment."""
+        with self.store.reading() as db:
+            floor_rules.check_issue(db, self.config, service, kind, now())
+
+    # --- floor control (a supervisor's actions: core/floor_rules.py) -----------------------------------
+    def control_floor(self, action: Callable[..., list[journal.Event]], **kwargs: Any) -> None:
+        """Run one of core/floor_rules.py's actions in a write transaction; publish its events."""
+        with self._change() as (db, events):
+            events.extend(action(db, self.config, moment=now(), **kwargs))
+
+    def floor(self) -> dict[str, Any]:
+        with self.store.reading() as db:
+            return floor_rules.view(db, self.config, now())
 
     # --- devices -----------------------------------------------------------------------------------------
     def report_device_health(
@@ -276,7 +298,7 @@ class Site:
 
     def waiting_list(self, counter: int) -> list[dict[str, Any]]:
         """Waiting tickets this counter may call, in the order the policy would call them first-come."""
-        services = self.config.counter(counter).services
+        services = floor_rules.effective_counter(self.store.read(), self.config, counter, now()).services
         marks = ", ".join("?" for _ in services)
         rows = self.store.read().query(
             f"""SELECT id, number, service, kind, priority, arrived_at, slot_at, target_counter FROM tickets
@@ -304,16 +326,21 @@ class Site:
 
     def screen_snapshot(self) -> dict[str, Any]:
         """What a screen shows, as of one journal seq (one read transaction, so they agree)."""
-        with self.store.reading():
-            return {"seq": self.last_seq(), "waiting": self.waiting_counts(), "recent": self.recent_calls()}
+        with self.store.reading() as db:
+            return {"seq": self.last_seq(), "waiting": self.waiting_counts(), "recent": self.recent_calls(),
+                    "ticker": floor_rules.ticker(db, self.config, now())}
 
     def overview(self) -> dict[str, Any]:
         """The supervisor's view of today, as of one journal seq."""
         with self.store.reading() as db:
+            floor = floor_rules.view(db, self.config, now())
+            counters = [{**counter, "configured": counter["services"],
+                         "services": floor["counters"].get(str(counter["number"]), counter)["services"]}
+                        for counter in reports.counter_overview(db, self.config)]
             return {
                 "seq": self.last_seq(), "day": self.today(),
                 "services": reports.service_overview(db, self.config, self.today(), now()),
-                "counters": reports.counter_overview(db, self.config),
+                "counters": counters, "floor": floor,
             }
 
     def last_seq(self) -> int:

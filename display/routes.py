@@ -30,6 +30,7 @@ SCREEN_WORDS = {
     "now_calling": N_("Now calling"),
     "last_calls": N_("Last calls"),
     "waiting": N_("Waiting"),
+    "minutes": N_("min"),  # after a service's waiting-time range, "15–25 min"
 }
 SPEECH = "dour.speech"
 SPEECH_OFF = ("", "none", "off")
@@ -105,7 +106,8 @@ def screen_words(languages: list[str]) -> dict[str, dict[str, str]]:
 @bp.get("/api/display/snapshot")
 def snapshot() -> Any:
     _require_screen()
-    return jsonify({**site().screen_snapshot(), "services": service_names()})
+    return jsonify({**site().screen_snapshot(), "services": service_names(),
+                    "estimates": site().forecasts.to_json()})
 
 
 # --- spoken calls (docs/speech.md) ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ FALLBACK_LANGUAGE = "fr"  # the second language of an Arabic ticket when the sit
 SCAN_HINT = "Scan this code with your phone to follow your turn."
 NUMBER_SCALE = 4  # the ticket number is printed 4x wide and 4x high
 PRIORITY = N_("Priority")
+WAIT_RANGE = N_("about %(low)s–%(high)s min")
 
 
 def second_language(site: Site, lang: str) -> str:
@@ -52,6 +53,9 @@ def layout_ticket(site: Site, issued: IssuedTicket, translate: Translate) -> Tic
     issued_at = datetime.fromisoformat(ticket.arrived_at).astimezone(config.tz)
 
     def minutes(lang: str) -> str:
+        if issued.estimate is not None:  # the forecast's range (core/forecasts.py), when there is one
+            low, high = issued.estimate.shown
+            return translate(lang, WAIT_RANGE) % {"low": low, "high": high}
         return translate(lang, "%(minutes)s min") % {"minutes": issued.wait_minutes}
 
     return Ticket([

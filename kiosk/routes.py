@@ -12,9 +12,12 @@ from flask_babel import force_locale, gettext
 from qrcode.image.svg import SvgPathFillImage
 
 from core import fees
+from core import floor_control as floor
+from core.clock import utc_iso
 from core.config import LANGUAGES
 from core.devices import device_for_token, digest
 from core.errors import N_, Conflict, InvalidInput, NotAuthenticated, NotFound
+from core.forecast import Estimate
 from core.site import IssuedTicket
 from core.tickets import Ticket
 from core.web import (
@@ -75,7 +78,7 @@ def kiosk_page() -> Any:
     with force_locale(lang):
         return render_template(
             "kiosk.html", **language_context(lang), site=config.site, languages=_languages(),
-            chosen=chosen, services=_services(lang),
+            chosen=chosen, services=_services(lang), walk_ins_stop=walk_ins_stop(), now=utc_iso(),
             idle_seconds=config.policy["kiosk_idle_seconds"],
             warning_seconds=config.policy["kiosk_idle_warning_seconds"],
             payment_timeout=float(config.devices.get("payment_timeout_seconds", 180)),
@@ -99,12 +102,27 @@ def _languages() -> list[dict[str, Any]]:
 def _services(lang: str) -> list[dict[str, Any]]:
     counts = site().waiting_counts()
     fallback = site().config.site["default_language"]
+    paused = site().floor()["paused"]
     return [
         {"code": s.code, "prefix": s.prefix, "name": s.name(lang, fallback), "waiting": counts[s.code],
-         "kinds": list(s.kinds), "fees": fee_view(s.code, lang)}
+         "kinds": list(s.kinds), "fees": fee_view(s.code, lang), "paused": _paused(paused.get(s.code)),
+         "estimate": estimate_json(site().forecasts.for_service(s.code))}
         for s in site().config.services.values()
         if "walk_in" in s.kinds or "pickup" in s.kinds
     ]
+
+
+def _paused(pause: dict[str, Any] | None) -> str | None:
+    """Why a paused service is unavailable, in the page's language; the supervisor's note as typed."""
+    if pause is None:
+        return None
+    return " ".join(filter(None, [gettext(floor.PAUSE_REASONS[pause["reason"]]), pause["note"]]))
+
+
+def walk_ins_stop() -> dict[str, Any] | None:
+    """The day's walk-in stop: from when, and the sentence the kiosk shows once it is in effect."""
+    stop = site().floor()["walk_ins"]
+    return {"from": stop["from"], "message": gettext(floor.WALK_INS_STOPPED)} if stop else None
 
 
 def fee_view(service_code: str, lang: str) -> dict[str, Any] | None:
@@ -118,7 +136,8 @@ def fee_view(service_code: str, lang: str) -> dict[str, Any] | None:
 @bp.get("/api/kiosk/services")
 @require_device("kiosk")
 def services() -> Any:
-    return jsonify({"lang": page_language(), "services": _services(page_language())})
+    return jsonify({"lang": page_language(), "services": _services(page_language()),
+                    "walk_ins_stop": walk_ins_stop(), "now": utc_iso()})
 
 
 @bp.post("/api/kiosk/tickets")
@@ -213,9 +232,15 @@ def ticket_json(issued: IssuedTicket) -> dict[str, Any]:
                    "slot_at": ticket.slot_at},
         "people_ahead": issued.people_ahead,
         "wait_minutes": issued.wait_minutes,
+        "estimate": estimate_json(issued.estimate),
         "url": ticket_url(ticket),
         "replayed": issued.replayed,
     }
+
+
+def estimate_json(estimate: Estimate | None) -> dict[str, int] | None:
+    """The waiting-time range (core/forecasts.py): minutes until the call, p10/p50/p90 and the range shown."""
+    return estimate.to_json() if estimate else None
 
 
 def ticket_url(ticket: Ticket) -> str:

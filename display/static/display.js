@@ -12,7 +12,7 @@ const LANGUAGE_SECONDS = 6;
 const FLASH_MS = 10_000;
 const RTL_TEXT = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
 
-const screen = { recent: [], clockOffset: 0, languageIndex: 0, day: null, live: null };
+const screen = { recent: [], clockOffset: 0, languageIndex: 0, day: null, live: null, ticker: null };
 const announcer = createAnnouncer(config.speech, (state) => setSound(state));
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const serverNow = () => Date.now() + screen.clockOffset;
@@ -42,6 +42,7 @@ function applyLanguage() {
   const where = document.querySelector(".call-where");
   where.classList.toggle("rtl", where.querySelector("[data-word]").dir === "rtl");
   document.body.dataset.language = code;
+  renderTicker();
   renderDate(new Date(serverNow())); // with the words, not up to a second later
 }
 
@@ -109,6 +110,22 @@ function renderWaiting(counts) {
   }
 }
 
+// --- the supervisor's message (a ticker), until its end on the server's clock -----------------------------
+function renderTicker() {
+  const ticker = screen.ticker;
+  const showing = Boolean(ticker) && Date.parse(ticker.ends_at) > serverNow();
+  $("ticker").hidden = !showing;
+  clearTimeout(renderTicker.timer);
+  if (!showing) return;
+  setText($("ticker-text"), (ticker.texts || {})[language()] || ticker.text, language());
+  renderTicker.timer = setTimeout(renderTicker, Math.min(Date.parse(ticker.ends_at) - serverNow() + 50, 2 ** 31 - 1));
+}
+
+function setTicker(ticker) {
+  screen.ticker = ticker || null;
+  renderTicker();
+}
+
 // --- live updates ---------------------------------------------------------------------------------------
 function applySnapshot(snapshot) {
   screen.recent = (snapshot.recent || []).slice(0, MAX_RECENT).map((row) => ({
@@ -117,6 +134,7 @@ function applySnapshot(snapshot) {
   renderCurrent(screen.recent[0], false);
   renderRecent(null);
   renderWaiting(snapshot.waiting);
+  setTicker(snapshot.ticker);
 }
 
 function applyEvent(event) {
@@ -127,6 +145,10 @@ function applyEvent(event) {
       seq: event.seq, number: event.number, service: event.service, counter: event.counter, at: event.at,
     };
     showCall(call, !event.replay || recentEnough);
+  } else if (event.type === "floor.ticker") {
+    setTicker({ text: event.text, texts: event.texts, ends_at: event.ends_at });
+  } else if (event.type === "floor.ticker_cleared") {
+    setTicker(null);
   } else if (event.type === "ticket.transferred") {
     forgetCall(event.number); // back to waiting: a fresh snapshot would not list it either
   }

@@ -6,6 +6,7 @@ import { watchIdle } from "./idle.js";
 import { followPrint } from "./print_status.js";
 import { openPayment, payTicket } from "./payment.js";
 import { showAppointmentFacts, startAppointments } from "./appointment.js";
+import { followServices } from "./service_state.js";
 
 const settings = JSON.parse(document.getElementById("kiosk-settings").textContent);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -31,7 +32,9 @@ function show(name) {
 
 function setBusy(busy) {
   inFlight = busy;
-  for (const button of byTestId("services-screen").querySelectorAll("button")) button.disabled = busy;
+  for (const button of byTestId("services-screen").querySelectorAll("button")) {
+    button.disabled = busy || button.dataset.unavailable === "true"; // a paused service stays unavailable
+  }
   byTestId("busy").hidden = !busy;
   byTestId("retry").disabled = busy;
 }
@@ -121,7 +124,9 @@ export function showTicket(data) {
   byTestId("ticket-service").textContent = data.ticket.service_name;
   byTestId("ticket-priority").hidden = !data.ticket.priority;
   byTestId("people-ahead").textContent = String(data.people_ahead);
-  byTestId("wait-minutes").textContent = String(data.wait_minutes);
+  // The forecast's range ("Estimated wait: 15–25 min", core/forecasts.py), else the single figure.
+  byTestId("wait-minutes").textContent = data.estimate ? `${data.estimate.low}–${data.estimate.high}`
+    : String(data.wait_minutes);
   byTestId("ticket-qr").src = settings.qrUrl.replace("TICKET_ID", encodeURIComponent(data.ticket.id));
   showAppointmentFacts(data, settings);
   offerFees(data);
@@ -154,6 +159,7 @@ function start() {
   byTestId("error-back").addEventListener("click", () => show("services-screen"));
   byTestId("pay-ticket-counter").addEventListener("click", () => { byTestId("fee-offer").hidden = true; });
   startAppointments({ settings, show, showTicket });
+  followServices(settings);
   watchIdle({
     idleSeconds: settings.idleSeconds,
     warningSeconds: settings.warningSeconds,

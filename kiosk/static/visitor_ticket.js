@@ -13,6 +13,14 @@ function stateSentence(ticket) {
   return sentence.replace("{counter}", String(ticket.counter ?? ""));
 }
 
+// The waiting-time range ("about 15–25 min", core/forecasts.py) in place of the single figure, when known.
+function showRange(minutes, range, estimate) {
+  minutes.parentElement.hidden = Boolean(estimate);
+  range.hidden = !estimate;
+  range.textContent = estimate
+    ? settings.strings.range.replace("{low}", estimate.low).replace("{high}", estimate.high) : "";
+}
+
 function render(data) {
   const ticket = data.ticket;
   const atCounter = ticket.state === "called" || ticket.state === "serving";
@@ -24,6 +32,7 @@ function render(data) {
   byTestId("waiting-facts").hidden = ticket.state !== "waiting";
   byTestId("people-ahead").textContent = String(data.people_ahead);
   byTestId("wait-minutes").textContent = String(data.wait_minutes);
+  showRange(byTestId("wait-minutes"), byTestId("wait-range"), data.estimate);
   const sentence = stateSentence(ticket);
   if (byTestId("ticket-state").textContent !== sentence) byTestId("ticket-state").textContent = sentence;
   document.title = atCounter ? `${ticket.number} → ${ticket.counter}` : ticket.number;

@@ -1,0 +1,263 @@
+"""Waiting times as a range: many short replays of today's queue, in memory, under the site's own order.
+
+`read_queue` takes what a replay needs from the database in one read transaction (it writes nothing): the
+waiting tickets, the counters open now with what they hold, today's measured time per call and service, and
+the last calls (the priority share). `forecast` then replays the queue `runs` times with lognormal service
+times around those means, and keeps for each ticket the 10th, 50th and 90th percentile of the minutes until
+its call. "Ghost" tickets — a walk-in of each service arriving now, with and without priority — give the
+kiosk its estimate before a visitor takes a ticket; a ghost is called like anyone but holds no counter.
+
+The replay knows no future arrivals, breaks or transfers: docs/queue-policy.md measures how much that costs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlite_utils
+
+from core import floor_control
+from core.config import SiteConfig
+from core.replay import Plan, QueuedTicket, Rules
+
+MIN_SAMPLES = 5  # finished calls of a service before its measured mean replaces the configured one
+SIGMA = 0.45  # spread of the logarithm of a service time (the simulator's profiles use 0.4 to 0.5)
+RECENT_CALLS = 40  # the last walk-in calls that decide whose turn the priority share gives
+SHOW_RATE = 0.85  # booked appointments that come, until today's book says otherwise
+EXPECTED_HORIZON = 180.0  # minutes: appointments booked later than that do not change today's forecasts
+SHOW_SAMPLES = 10  # appointments whose check-in window closed before today's rate replaces SHOW_RATE
+
+
+@dataclass(frozen=True)
+class Desk:
+    """An open counter: the services it takes today, and the ticket it holds (service, minutes since its
+    call), if any."""
+
+    number: int
+    services: frozenset[str]
+    held_service: str | None = None
+    held_for: float = 0.0
+
+
+@dataclass(frozen=True)
+class Queue:
+    """Everything a replay needs, in minutes from `moment` (past times are negative)."""
+
+    moment: datetime
+    waiting: tuple[QueuedTicket, ...]
+    desks: tuple[Desk, ...]
+    mean_minutes: dict[str, float]  # one call's counter time (call → finish), per service
+    recent_calls: tuple[tuple[str, bool], ...]  # (service, priority) of walk-in calls, oldest first
+    order: str = "current"
+    priority_share: int = 2
+    starvation_minutes: float = 90.0
+    targets: dict[str, float] = field(default_factory=dict)
+    expected: tuple[QueuedTicket, ...] = ()  # booked appointments not checked in yet
+    show_rate: float = SHOW_RATE  # the share of those who will come
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Minutes from the forecast's time until the call: p10, p50 (the median) and p90."""
+
+    p10: int
+    p50: int
+    p90: int
+
+    @property
+    def shown(self) -> tuple[int, int]:
+        """The range a visitor reads, "about low–high min": p10 to p90, at least one minute wide."""
+        return self.p10, max(self.p90, self.p10 + 1)
+
+    def to_json(self) -> dict[str, int]:
+        low, high = self.shown
+        return {"p10": self.p10, "p50": self.p50, "p90": self.p90, "low": low, "high": high}
+
+
+@dataclass(frozen=True)
+class Forecast:
+    at: datetime
+    tickets: dict[str, Estimate]
+    walk_in: dict[str, Estimate]  # per service: a visitor without priority who takes a ticket now
+    priority: dict[str, Estimate]  # per service: a visitor with legal priority who takes a ticket now
+
+
+def _minutes(text: str, origin: datetime) -> float:
+    return (datetime.fromisoformat(text.replace("Z", "+00:00")) - origin).total_seconds() / 60
+
+
+def read_queue(db: sqlite_utils.Database, config: SiteConfig, moment: datetime) -> Queue:
+    """Today's queue as of `moment`: read only."""
+    day = config.local_day(moment)
+    rows = db.execute(
+        """SELECT t.id, t.service, t.kind, t.priority, t.arrived_at, t.slot_at, t.target_counter,
+                  COALESCE(a.persons, 1)
+           FROM tickets t LEFT JOIN appointments a ON a.ticket_id = t.id
+           WHERE t.day = ? AND t.state = 'waiting' ORDER BY t.arrived_at, t.id""", [day]).fetchall()
+    waiting = tuple(QueuedTicket(row[0], row[1], row[2], bool(row[3]), _minutes(row[4], moment),
+                                 _minutes(row[5], moment) if row[5] else None, row[6], max(1, int(row[7])))
+                    for row in rows)
+    late = float(config.policy["checkin_late_minutes"])
+    return Queue(moment, waiting, _desks(db, config, moment), _mean_minutes(db, config, day),
+                 _recent_calls(db, day), str(config.policy.get("order", "current")),
+                 int(config.policy["priority_share"]), float(config.policy.get("starvation_minutes", 90)),
+                 {code: float(s.target_wait_minutes) for code, s in config.services.items()},
+                 _expected(db, config, day, moment, late), _show_rate(db, day, moment, late))
+
+
+def _expected(db: sqlite_utils.Database, config: SiteConfig, day: str, moment: datetime,
+              late: float) -> tuple[QueuedTicket, ...]:
+    """Today's booked appointments not checked in whose check-in window is still open: they may come."""
+    rows = db.execute(
+        """SELECT reference, services, slot_start, persons FROM appointments
+           WHERE day = ? AND status = 'booked' AND ticket_id IS NULL AND no_show_at IS NULL""", [day])
+    expected = []
+    for reference, services, slot_start, persons in rows:
+        slot, codes = _minutes(slot_start, moment), json.loads(services)
+        if -late < slot < EXPECTED_HORIZON and codes and codes[0] in config.services:
+            expected.append(QueuedTicket(f"expected:{reference}", codes[0], "appointment", False,
+                                         max(0.0, slot - 15), slot, None, max(1, int(persons)),
+                                         expected=True))
+    return tuple(expected)
+
+
+def _show_rate(db: sqlite_utils.Database, day: str, moment: datetime, late: float) -> float:
+    """The share of today's appointments, whose check-in window has closed, that were checked in."""
+    closed = (moment - timedelta(minutes=late)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    count, came = db.execute(
+        """SELECT COUNT(*), SUM(ticket_id IS NOT NULL) FROM appointments
+           WHERE day = ? AND status = 'booked' AND slot_start < ?""", [day, closed]).fetchone()
+    return float(came) / count if count >= SHOW_SAMPLES else SHOW_RATE
+
+
+def _desks(db: sqlite_utils.Database, config: SiteConfig, moment: datetime) -> tuple[Desk, ...]:
+    """The counters open now; before any opens (the morning), every configured counter, free."""
+    held = {int(row[0]): (str(row[1]), -_minutes(row[2], moment)) for row in db.execute(
+        """SELECT counter, service, called_at FROM tickets
+           WHERE state IN ('called', 'serving') AND counter IS NOT NULL AND called_at IS NOT NULL""")}
+    numbers = [int(row[0]) for row in db.execute("SELECT counter FROM counter_sessions ORDER BY counter")]
+    numbers = [n for n in numbers if n in config.counters] or sorted(config.counters)
+    desks = []
+    for number in numbers:
+        services = frozenset(floor_control.effective_counter(db, config, number, moment).services)
+        service, since = held.get(number, (None, 0.0))
+        desks.append(Desk(number, services, service, since))
+    return tuple(desks)
+
+
+def _mean_minutes(db: sqlite_utils.Database, config: SiteConfig, day: str) -> dict[str, float]:
+    """Today's mean counter time of one call (call → finish: the walk to the counter, the service, or the
+    wait for a visitor who left), once MIN_SAMPLES calls of the service ended; the configured
+    `average_service_minutes` until then."""
+    means = {code: float(s.average_service_minutes) for code, s in config.services.items()}
+    for service, count, mean in db.execute(
+            """SELECT service, COUNT(*), AVG((julianday(finished_at) - julianday(called_at)) * 1440.0)
+               FROM tickets WHERE day = ? AND state IN ('done', 'no_show') AND called_at IS NOT NULL
+                 AND finished_at IS NOT NULL GROUP BY service""", [day]):
+        if count >= MIN_SAMPLES and mean is not None and mean > 0:
+            means[str(service)] = float(mean)
+    return means
+
+
+def _recent_calls(db: sqlite_utils.Database, day: str) -> tuple[tuple[str, bool], ...]:
+    rows = db.execute(
+        """SELECT service, priority FROM tickets
+           WHERE day = ? AND called_at IS NOT NULL AND kind != 'appointment'
+           ORDER BY called_at DESC LIMIT ?""", [day, RECENT_CALLS]).fetchall()
+    return tuple((str(service), bool(priority)) for service, priority in reversed(rows))
+
+
+def ghosts(config: SiteConfig) -> list[QueuedTicket]:
+    """A visitor taking a ticket now, for each kiosk service, without and with priority."""
+    found = []
+    for code, service in config.services.items():
+        kind = next((k for k in ("walk_in", "pickup") if k in service.kinds), None)
+        if kind:
+            found += [QueuedTicket(f"ghost:{code}:{flag}", code, kind, flag, 0.0, None, None, 1, ghost=True)
+                      for flag in (False, True)]
+    return found
+
+
+def forecast(queue: Queue, config: SiteConfig, runs: int, seed: int = 0, sigma: float = SIGMA) -> Forecast:
+    """The queue replayed `runs` times (seeded: the same queue and seed give the same forecast). Service
+    times are lognormal with the measured mean and `sigma` (0: always the mean)."""
+    rules = Rules(queue.order, queue.priority_share, queue.starvation_minutes, queue.targets)
+    plan = Plan([*queue.waiting, *queue.expected, *ghosts(config)],
+                [(d.number, d.services) for d in queue.desks], rules)
+    rng = random.Random(seed)
+    expected = range(len(queue.waiting), len(queue.waiting) + len(queue.expected))
+    laws = {code: (math.log(mean) - sigma * sigma / 2, sigma) for code, mean in queue.mean_minutes.items()}
+    samples: list[list[float]] = [[] for _ in plan.tickets]
+    for _ in range(max(1, runs)):
+        absent = [index for index in expected if rng.random() >= queue.show_rate]
+        for index, minutes in enumerate(replay(plan, queue, laws, rng, absent)):
+            if minutes is not None:
+                samples[index].append(minutes)
+    estimates = {ticket.id: _estimate(found, runs)
+                 for ticket, found in zip(plan.tickets, samples, strict=True)}
+    tickets = {key: value for key, value in estimates.items()
+               if value and not key.startswith(("ghost:", "expected:"))}
+    per_kind: dict[bool, dict[str, Estimate]] = {False: {}, True: {}}
+    for ticket in plan.tickets:
+        if ticket.ghost and estimates[ticket.id] is not None:
+            per_kind[ticket.priority][ticket.service] = estimates[ticket.id]  # type: ignore[assignment]
+    return Forecast(queue.moment, tickets, per_kind[False], per_kind[True])
+
+
+def _estimate(samples: list[float], runs: int) -> Estimate | None:
+    """Percentiles of the runs; None when most runs never called the ticket (no counter open for it)."""
+    if len(samples) * 2 < runs:
+        return None
+    ordered = sorted(samples)
+
+    def at(share: float) -> float:
+        # Rounded first: exp(log(10)) is 10.000000000000002, which must not become 11.
+        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 3)
+
+    return Estimate(math.floor(at(0.1)), round(at(0.5)), math.ceil(at(0.9)))
+
+
+def replay(plan: Plan, queue: Queue, laws: dict[str, tuple[float, float]], rng: random.Random,
+           absent: list[int]) -> list[float | None]:
+    """One run: counters call in the policy's order as they come free; the minutes until each call. A
+    counter with nobody to call waits for the next expected appointment it could take."""
+    called: list[float | None] = [None] * len(plan.tickets)
+    run = plan.start(queue.recent_calls, absent)
+    free = [(_remaining(desk, laws, rng), index) for index, desk in enumerate(queue.desks)]
+    heapq.heapify(free)
+    while free and run.left:
+        moment, desk = heapq.heappop(free)
+        while (chosen := run.choose(desk, moment)) is not None:
+            ticket = plan.tickets[chosen]
+            called[chosen] = moment
+            if ticket.ghost:
+                continue  # a ghost only asks when it would be called: the counter calls again at once
+            mu, sigma = laws[ticket.service]
+            busy = rng.lognormvariate(mu, sigma)
+            for _ in range(ticket.persons - 1):  # a family is served on one ticket, one person after another
+                busy += rng.lognormvariate(mu, sigma)
+            heapq.heappush(free, (moment + busy, desk))
+            break
+        else:
+            due = run.next_due(desk)
+            if due is not None:
+                heapq.heappush(free, (max(due, moment + 0.1), desk))
+    return called
+
+
+def _remaining(desk: Desk, laws: dict[str, tuple[float, float]], rng: random.Random) -> float:
+    """When a counter holding a ticket comes free: a service time longer than what already passed."""
+    if desk.held_service is None or desk.held_service not in laws:
+        return 0.0
+    mu, sigma = laws[desk.held_service]
+    for _ in range(4):
+        total = rng.lognormvariate(mu, sigma)
+        if total > desk.held_for:
+            return total - desk.held_for
+    return max(0.5, math.exp(mu) / 4)
+

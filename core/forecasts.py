@@ -1,0 +1,121 @@
+"""The latest waiting-time forecast, kept in memory, and the background refresher that keeps it fresh.
+
+Pages read `Forecasts.for_ticket` / `for_service`: a dictionary look-up, never a computation on a request.
+`ForecastRefresher` listens to the bus: a ticket or counter event marks the queue as changed; the refresher
+waits `DEBOUNCE_SECONDS` for the burst to settle, recomputes, then rests until
+`policy.forecast_interval_seconds` have passed since the start of that refresh; with no event it still
+refreshes every `MAX_AGE_SECONDS` (time passes: appointments fall due, services run long). The replay runs
+in gevent's thread pool under gevent, so the server's loop goes on serving meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+
+from core.bus import Bus
+from core.clock import now
+from core.config import SiteConfig
+from core.forecast import Estimate, Forecast, forecast, read_queue
+from core.journal import Event
+from core.passwords import off_loop
+from core.store import Store
+from core.tickets import Ticket
+
+log = logging.getLogger(__name__)
+DEBOUNCE_SECONDS = 0.5
+MAX_AGE_SECONDS = 30.0
+QUEUE_EVENTS = ("ticket.", "counter.", "floor.")
+
+
+def _aged(estimate: Estimate, forecast_at: datetime, moment: datetime) -> Estimate:
+    """The estimate less the minutes passed since its forecast (never below zero)."""
+    spent = max(0.0, (moment - forecast_at).total_seconds() / 60)
+    if spent < 0.5:
+        return estimate
+    return Estimate(*(max(0, round(value - spent)) for value in (estimate.p10, estimate.p50, estimate.p90)))
+
+
+class Forecasts:
+    """The last forecast of this process's site (None until the first refresh)."""
+
+    def __init__(self, config: SiteConfig, store: Store) -> None:
+        self.config, self.store = config, store
+        self.latest: Forecast | None = None
+        self.runs = int(config.policy.get("forecast_runs", 40))
+        self._seed = 0
+
+    def refresh(self) -> Forecast:
+        """Read the queue (one read transaction, no write) and replay it; keep the result."""
+        with self.store.reading() as db:
+            queue = read_queue(db, self.config, now())
+        self._seed += 1
+        self.latest = off_loop(forecast, queue, self.config, self.runs, self._seed)
+        return self.latest
+
+    def for_ticket(self, ticket: Ticket) -> Estimate | None:
+        """A waiting ticket's range; a ticket issued since the last refresh gets what the kiosk showed for
+        its service (the same replay, for someone taking a ticket at that time)."""
+        latest = self.latest
+        if latest is None or ticket.state != "waiting":
+            return None
+        found = latest.tickets.get(ticket.id)
+        if found is None and ticket.kind != "appointment":
+            found = (latest.priority if ticket.priority else latest.walk_in).get(ticket.service)
+        return _aged(found, latest.at, now()) if found else None
+
+    def for_service(self, service: str, priority: bool = False) -> Estimate | None:
+        latest = self.latest
+        if latest is None:
+            return None
+        found = (latest.priority if priority else latest.walk_in).get(service)
+        return _aged(found, latest.at, now()) if found else None
+
+    def to_json(self) -> dict[str, dict[str, int]]:
+        """Per service, the range of a visitor without priority taking a ticket now."""
+        return {code: estimate.to_json() for code in self.config.services
+                if (estimate := self.for_service(code)) is not None}
+
+
+class ForecastRefresher:
+    def __init__(self, forecasts: Forecasts, bus: Bus) -> None:
+        self.forecasts = forecasts
+        self.interval = float(forecasts.config.policy.get("forecast_interval_seconds", 3))
+        self.bus = bus
+        self._changed = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="forecast", daemon=True)
+        self.refreshes = 0
+
+    def start(self) -> ForecastRefresher:
+        self.bus.subscribe(self._heard)
+        self._changed.set()  # a first forecast at once
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._changed.set()
+        self._thread.join(timeout=5)
+
+    def _heard(self, event: Event) -> None:
+        if event.type.startswith(QUEUE_EVENTS):
+            self._changed.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._changed.wait(MAX_AGE_SECONDS)
+            if self._stop.wait(DEBOUNCE_SECONDS):
+                return
+            self._changed.clear()
+            started = time.monotonic()
+            try:
+                self.forecasts.refresh()
+                self.refreshes += 1
+            except Exception:  # noqa: BLE001 - a locked database now is fine at the next turn
+                log.exception("waiting-time forecast")
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+

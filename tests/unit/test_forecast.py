@@ -1,0 +1,132 @@
+"""Waiting-time ranges: the replay of a queue anyone can check by hand, the refresh that reads and never
+writes, and the ranges the pages get from memory."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.forecast import Desk, Estimate, Queue, forecast
+from core.replay import QueuedTicket
+from core.states import Action
+
+NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def walk_in(name: str, arrived: float, priority: bool = False) -> QueuedTicket:
+    return QueuedTicket(name, "passport", "walk_in", priority, arrived, None, None)
+
+
+def one_counter(config, waiting, held_for: float | None = None) -> Queue:
+    desk = Desk(1, frozenset({"passport"}), "passport" if held_for is not None else None, held_for or 0.0)
+    return Queue(NOW, tuple(waiting), (desk,), dict.fromkeys(config.services, 10.0), ())
+
+
+def test_one_counter_with_known_service_times_is_a_sum_anyone_can_check(config) -> None:
+    """One counter, 10 minutes a visitor, no spread: the first is called now, then every 10 minutes; a new
+    walk-in waits behind all three, a new priority visitor goes first (the share owes them a turn)."""
+    queue = one_counter(config, [walk_in("a", -12), walk_in("b", -8), walk_in("c", -1)])
+    result = forecast(queue, config, runs=5, seed=1, sigma=0.0)
+    assert result.tickets == {"a": Estimate(0, 0, 0), "b": Estimate(10, 10, 10), "c": Estimate(20, 20, 20)}
+    assert result.walk_in["passport"] == Estimate(30, 30, 30)
+    assert result.priority["passport"] == Estimate(0, 0, 0)
+
+
+def test_a_counter_busy_for_four_minutes_is_free_in_six(config) -> None:
+    queue = one_counter(config, [walk_in("a", -12), walk_in("b", -8)], held_for=4.0)
+    result = forecast(queue, config, runs=3, seed=1, sigma=0.0)
+    assert (result.tickets["a"].p50, result.tickets["b"].p50) == (6, 16)
+
+
+def test_a_seeded_forecast_is_reproducible_and_spreads_around_the_mean(config) -> None:
+    queue = one_counter(config, [walk_in(f"t{i}", -20 + i) for i in range(6)])
+    first, again = (forecast(queue, config, runs=200, seed=7) for _ in range(2))
+    assert first.tickets == again.tickets
+    last = first.tickets["t5"]
+    assert last.p10 < last.p50 < last.p90
+    assert 40 <= last.p50 <= 55  # five services of 10 minutes on average (the median a little below 50)
+
+
+def test_no_counter_for_the_service_means_no_estimate(config) -> None:
+    queue = Queue(NOW, (QueuedTicket("x", "cnie", "walk_in", False, -3, None, None),),
+                  (Desk(1, frozenset({"passport"})),), dict.fromkeys(config.services, 10.0), ())
+    assert forecast(queue, config, runs=5, seed=1).tickets == {}
+
+
+def issue(site, service: str = "passport"):
+    return site.issue_ticket(service=service, kind="walk_in", lang="fr", actor="test")
+
+
+def test_a_refresh_reads_the_database_and_never_writes(site, store, clock, add_agent) -> None:
+    clock.set(NOW)
+    agent = add_agent(site, "one")
+    site.open_counter(1, agent)
+    for _ in range(8):
+        issue(site)
+    for _ in range(3):
+        ticket = site.call_next(1, agent)
+        site.act(ticket.id, Action.START, 1, agent)
+        clock.advance(timedelta(minutes=9))
+        site.act(ticket.id, Action.FINISH, 1, agent)
+    site.call_next(1, agent)
+    writes: list[int] = []
+
+    def authorizer(action: int, *_args: object) -> int:
+        if action in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE):
+            writes.append(action)
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    before = _fingerprint(store)
+    for db in {id(store.read()): store.read(), id(store._writer): store._writer}.values():
+        db.conn.set_authorizer(authorizer)
+    result = site.forecasts.refresh()
+    assert writes == []
+    assert _fingerprint(store) == before
+    assert len(result.tickets) == 4 and site.forecasts.latest is result
+
+
+def _fingerprint(store) -> tuple[int, str]:
+    """The journal's last seq and the bytes of the database and its WAL."""
+    files = [Path(store.path), Path(f"{store.path}-wal")]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in files if path.exists())).hexdigest()
+    return store.read().execute("SELECT MAX(seq) FROM journal").fetchone()[0], digest
+
+
+def test_pages_read_the_range_from_memory(site, clock, add_agent) -> None:
+    clock.set(NOW)
+    site.open_counter(1, add_agent(site, "one"))
+    first, second = issue(site), issue(site)
+    assert second.estimate is None  # no forecast yet: the pages show the single figure
+    site.forecasts.refresh()
+    view = site.ticket_view(second.ticket.id)
+    assert view.estimate is not None and view.estimate.p50 >= 0
+    third = issue(site)  # issued after the refresh: what the kiosk showed for its service
+    assert site.ticket_view(third.ticket.id).estimate == site.forecasts.for_service("passport")
+    assert site.forecasts.to_json()["passport"]["high"] >= site.forecasts.to_json()["passport"]["low"] + 1
+    assert first.ticket.id in site.forecasts.latest.tickets
+
+
+def test_the_range_shrinks_as_time_passes_without_a_refresh(site, clock, add_agent) -> None:
+    clock.set(NOW)
+    site.open_counter(1, add_agent(site, "one"))
+    tickets = [issue(site) for _ in range(5)]
+    site.forecasts.refresh()
+    before = site.ticket_view(tickets[-1].ticket.id).estimate
+    clock.advance(timedelta(minutes=5))
+    after = site.ticket_view(tickets[-1].ticket.id).estimate
+    assert before is not None and after is not None
+    assert after.p50 == max(0, before.p50 - 5)
+
+
+@pytest.mark.parametrize("order", ["current", "fifo", "deadline"])
+def test_every_order_gives_a_range(config, order: str) -> None:
+    desks = (Desk(1, frozenset({"passport"})),)
+    queue = Queue(NOW, (walk_in("a", -5), walk_in("b", -4, priority=True)), desks,
+                  dict.fromkeys(config.services, 10.0), (), order=order)
+    result = forecast(queue, config, runs=20, seed=3)
+    assert set(result.tickets) == {"a", "b"}
