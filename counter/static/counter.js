@@ -153,7 +153,7 @@ function renderWaiting() {
     item.classList.toggle("appointment", ticket.kind === "appointment");
     const waited = element("span", "waited");
     waited.dataset.since = ticket.arrived_at;
-    item.append(element("span", "number", ticket.number), element("span", "service", serviceName(ticket.service)),
+    item.append(Object.assign(element("bdi", "number", ticket.number), { dir: "ltr" }), element("span", "service", serviceName(ticket.service)),
       element("span", "badges", ""), waited);
     item.querySelector(".badges").append(...badges(ticket));
     return item;

@@ -3,6 +3,7 @@
 import { createAnnouncer } from "./announcer.js";
 import { setUpSound } from "./chime.js";
 import { connectLive } from "/static/live.js";
+import { numbering } from "/static/numerals.js";
 
 const config = JSON.parse(document.getElementById("screen-config").textContent);
 const CALL_EVENTS = new Set(["ticket.called", "ticket.recalled"]);
@@ -73,9 +74,10 @@ function renderRecent(freshNumber) {
     item.dataset.number = call.number;
     item.dataset.counter = String(call.counter);
     item.classList.toggle("fresh", call.number === freshNumber);
-    const number = Object.assign(document.createElement("span"), { className: "recent-number", textContent: call.number });
+    // Ticket code and counter isolated (<bdi>): an Arabic row reads from the right without reordering them.
+    const number = Object.assign(document.createElement("bdi"), { className: "recent-number", dir: "ltr", textContent: call.number });
     const arrow = Object.assign(document.createElement("span"), { className: "recent-arrow", textContent: "→" });
-    const counter = Object.assign(document.createElement("span"), { className: "recent-counter", textContent: String(call.counter) });
+    const counter = Object.assign(document.createElement("bdi"), { className: "recent-counter", dir: "ltr", textContent: String(call.counter) });
     arrow.setAttribute("aria-hidden", "true");
     item.append(number, arrow, counter);
     return item;
@@ -166,8 +168,10 @@ const dayKey = new Intl.DateTimeFormat("en-CA", { timeZone: config.timezone });
 
 function renderDate(now) {
   const date = $("date");
-  date.textContent = new Intl.DateTimeFormat(`${language()}-u-nu-latn`, {
+  // The date is the one number written in the screen's current language: in Arabic, the site's digits.
+  date.textContent = new Intl.DateTimeFormat(language(), {
     weekday: "long", day: "numeric", month: "long", timeZone: config.timezone,
+    numberingSystem: language() === "ar" ? numbering : "latn",
   }).format(now);
   date.lang = language();
 }

@@ -2,6 +2,8 @@
 // booking reference on the keypad), the server's refusal on that screen with the way back (and, too late for
 // the slot, a walk-in ticket for the same service), and the slot and party size on the ticket screen.
 // The server checks everything (core/checkin.py); visible text comes from the page (server-translated).
+import { numbering } from "/static/numerals.js";
+
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const REQUEST_TIMEOUT_MS = 15000;
 const REFERENCE_LENGTH = 6; // after the "RDV-" prefix; the keypad offers only the references' alphabet
@@ -121,7 +123,7 @@ function slotTime(slotAt, settings) {
   const moment = new Date(slotAt.replace(/(\.\d{3})\d+/, "$1"));
   if (Number.isNaN(moment.getTime())) return null;
   return new Intl.DateTimeFormat(settings.lang, {
-    hour: "2-digit", minute: "2-digit", hourCycle: "h23", numberingSystem: "latn", timeZone: settings.timezone,
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", numberingSystem: numbering, timeZone: settings.timezone,
   }).format(moment);
 }
 

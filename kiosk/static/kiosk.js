@@ -7,6 +7,7 @@ import { followPrint } from "./print_status.js";
 import { openPayment, payTicket } from "./payment.js";
 import { showAppointmentFacts, startAppointments } from "./appointment.js";
 import { followServices } from "./service_state.js";
+import { watchDigits } from "/static/numerals.js";
 
 const settings = JSON.parse(document.getElementById("kiosk-settings").textContent);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -160,6 +161,7 @@ function start() {
   byTestId("pay-ticket-counter").addEventListener("click", () => { byTestId("fee-offer").hidden = true; });
   startAppointments({ settings, show, showTicket });
   followServices(settings);
+  watchDigits();
   watchIdle({
     idleSeconds: settings.idleSeconds,
     warningSeconds: settings.warningSeconds,

@@ -3,6 +3,8 @@
 // page is reloaded or the network drops, the visitor is never asked to pay twice.
 // An appointment's fees are paid the same way after check-in (payTicket): the visitor already holds the
 // ticket, so approval adds the receipt to the ticket screen, and a refusal leads back to that ticket.
+import { numbering } from "/static/numerals.js";
+
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const FOLLOW_WAIT_S = 8;
 // Past the server's payment timeout plus the recovery's first attempts, the visitor is sent to a counter with
@@ -122,8 +124,9 @@ function showReceipt(data) {
   itemRows(byTestId("receipt-items").querySelector("tbody"), fees.items);
   byTestId("receipt-total").textContent = fees.total;
   const paidAt = new Date(payment.updated_at);
-  byTestId("receipt-date").textContent = new Intl.DateTimeFormat(flow.context.settings.lang,
-    { dateStyle: "short", timeStyle: "short", timeZone: flow.context.settings.timezone }).format(paidAt);
+  byTestId("receipt-date").textContent = new Intl.DateTimeFormat(flow.context.settings.lang, {
+    dateStyle: "short", timeStyle: "short", timeZone: flow.context.settings.timezone, numberingSystem: numbering,
+  }).format(paidAt);
   byTestId("receipt-card").textContent = payment.card || "–";
   byTestId("receipt-auth").textContent = payment.auth_code || "–";
   byTestId("receipt-reference").textContent = payment.reference;

@@ -1,5 +1,6 @@
 // The visitor's live ticket on a phone. A public page: it polls the ticket's JSON (no Socket.IO, no cookies)
 // and stops once the ticket is finished. Sentences come from the page, translated by the server.
+import { numbering, watchDigits } from "/static/numerals.js";
 
 const settings = JSON.parse(document.getElementById("ticket-settings").textContent);
 const FINAL_STATES = new Set(["done", "no_show", "cancelled"]);
@@ -8,9 +9,16 @@ let state = settings.state;
 let timer = 0;
 let inFlight = false;
 
-function stateSentence(ticket) {
+// The state's sentence, its counter number isolated (<bdi>): it keeps its place in Arabic.
+function showState(ticket) {
   const sentence = settings.strings[ticket.state] || "";
-  return sentence.replace("{counter}", String(ticket.counter ?? ""));
+  const counter = String(ticket.counter ?? "");
+  const node = byTestId("ticket-state");
+  if (node.textContent === sentence.replace("{counter}", counter)) return;
+  const [before, after] = sentence.split("{counter}");
+  if (after === undefined) node.textContent = sentence;
+  else node.replaceChildren(before, Object.assign(document.createElement("bdi"), { dir: "ltr", textContent: counter }),
+    after);
 }
 
 // The waiting-time range ("about 15–25 min", core/forecasts.py) in place of the single figure, when known.
@@ -33,9 +41,9 @@ function render(data) {
   byTestId("people-ahead").textContent = String(data.people_ahead);
   byTestId("wait-minutes").textContent = String(data.wait_minutes);
   showRange(byTestId("wait-minutes"), byTestId("wait-range"), data.estimate);
-  const sentence = stateSentence(ticket);
-  if (byTestId("ticket-state").textContent !== sentence) byTestId("ticket-state").textContent = sentence;
-  document.title = atCounter ? `${ticket.number} → ${ticket.counter}` : ticket.number;
+  showState(ticket);
+  // First-strong isolates (U+2068 … U+2069): a title cannot hold a <bdi>.
+  document.title = atCounter ? `\u2068${ticket.number}\u2069 → \u2068${ticket.counter}\u2069` : ticket.number;
   if (ticket.state === "called" && state !== "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
   state = ticket.state;
 }
@@ -44,7 +52,7 @@ function stamp() {
   const now = new Date();
   const time = byTestId("updated-at");
   time.dateTime = now.toISOString();
-  time.textContent = now.toLocaleTimeString(settings.lang, { hour: "2-digit", minute: "2-digit" });
+  time.textContent = now.toLocaleTimeString(settings.lang, { hour: "2-digit", minute: "2-digit", numberingSystem: numbering });
 }
 
 async function refresh() {
@@ -75,5 +83,6 @@ function schedule() {
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible" && !FINAL_STATES.has(state)) refresh();
 });
+watchDigits();
 stamp();
 schedule();

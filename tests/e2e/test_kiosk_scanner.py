@@ -94,7 +94,8 @@ def test_a_serial_scan_shows_the_ticket_live(scanner_server: Any, pty_scanner: P
     pty_scanner.scan(issued["url"])
     page.get_by_test_id("ticket-screen").wait_for()
     assert page.get_by_test_id("ticket-number").inner_text().strip() == issued["ticket"]["number"]
-    assert page.get_by_test_id("ticket-service").inner_text() == "Carte nationale d'identité (CNIE)"
+    cnie = "Carte Nationale d'Identité Électronique (CNIE)"
+    assert page.get_by_test_id("ticket-service").inner_text() == cnie
     assert page.get_by_test_id("not-printed").is_hidden()  # a scanned ticket is not "not printed"
     page.screenshot(path=str(output_dir / "kiosk-serial-scan-ticket.png"))
 

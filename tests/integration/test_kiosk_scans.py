@@ -50,7 +50,7 @@ def test_a_wedge_scan_of_a_ticket_link_shows_that_ticket(client, kiosk_token, ti
     answer = response.get_json()
     assert (answer["ok"], answer["kind"], answer["source"]) == (True, "ticket", "wedge")
     assert answer["ticket"]["number"] == ticket["ticket"]["number"]
-    assert answer["ticket"]["service_name"] == "Carte nationale d'identité (CNIE)"
+    assert answer["ticket"]["service_name"] == "Carte Nationale d'Identité Électronique (CNIE)"
     assert answer["print"] == {"state": "scanned"}  # shown again; printing it is the visitor's choice
 
 
@@ -116,7 +116,7 @@ def test_a_serial_scan_reaches_its_kiosk_page_in_its_language(app, client, enrol
     (answer,) = scans_received(french)
     assert (answer["ok"], answer["source"]) == (True, "serial")
     assert answer["ticket"]["id"] == ticket["ticket"]["id"]
-    assert answer["ticket"]["service_name"] == "Carte nationale d'identité (CNIE)"
+    assert answer["ticket"]["service_name"] == "Carte Nationale d'Identité Électronique (CNIE)"
     assert scans_received(other_kiosk) == []
 
 
