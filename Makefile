@@ -6,9 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 # libpcsclite-dev builds pyscard; pcscd and vsmartcard-vpcd give the tests a virtual smart-card reader.
 # nginx (the HTTPS proxy test), systemd (systemd-analyze on the units), x11-xserver-utils (xset, in the
-# browser units): docs/install.md. espeak-ng speaks the calls on the displays (docs/speech.md).
+# browser units): docs/install.md. espeak-ng speaks the calls on the displays (docs/speech.md). redis-server: the message queue
+# of several server processes (docs/serving.md), started by tests/system/test_multiprocess.py.
 APT_PACKAGES := chromium fonts-dejavu-core libpcsclite-dev pcscd vsmartcard-vpcd nginx systemd x11-xserver-utils \
-  espeak-ng
+  espeak-ng redis-server
 VENDOR_JS := node_modules/socket.io-client/dist/socket.io.min.js
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard core/translations/*/LC_MESSAGES/messages.po))

@@ -18,6 +18,7 @@ from core import revocation, site_names, web_security
 from core.bus import Bus
 from core.errors import DourError
 from core.forecasts import ForecastRefresher
+from core.publisher import JournalPublisher, redis_prefix
 from core.realtime import broadcaster, make_socketio, socketio_of
 from core.serve import async_mode
 from core.site import Site
@@ -56,12 +57,13 @@ def create_app(
     )
     app.extensions["dour.site"] = site
     Babel(app, locale_selector=pick_language)
-    socketio = make_socketio(app, async_mode(), config.public_url)
+    queue = str(config.server["message_queue"])
+    make_socketio(app, async_mode(), config.public_url, queue, f"{redis_prefix(config.site_id)}:socketio")
     web_security.install(app, config)
     _watch_revocations(app, store, config.session_lifetime, start_devices)
     _register_surfaces(app, site, start_devices)
     _register_errors(app)
-    site.bus.subscribe(broadcaster(socketio, site))
+    _publish_journal(app, site, queue, start_devices)
     _follow_journal(app, site, start_devices)
     _warn_simulated(site.config)
     if not (VENDOR_DIR / "socket.io.min.js").exists():
@@ -79,7 +81,7 @@ def _warn_simulated(config: site_config.SiteConfig) -> None:
 
 
 DEVICE_SERVICES = ("dour.printer", "dour.terminals", "dour.badges", "dour.scanners", "dour.follower",
-                   "dour.sync_watcher", "dour.revocation", "dour.forecast")
+                   "dour.publisher", "dour.sync_watcher", "dour.revocation", "dour.forecast")
 FOLLOW_SECONDS = 0.5
 
 
@@ -93,10 +95,11 @@ def close_devices(app: Flask) -> None:
 
 
 class JournalFollower:
-    """Publishes to screens what other processes write in the journal (the sync worker's eTimbre numbers,
-    cancellations after check-in, no-shows), in seq order with this process's own events
+    """Publishes on this process's bus what other processes write in the journal (the sync worker's eTimbre
+    numbers, cancellations after check-in, no-shows), in seq order with this process's own events
     (Site.follow_journal): the shared SQLite journal is the hand-over between processes, no message broker
-    needed. docs/sync.md."""
+    needed. docs/sync.md. With several server processes the screens hear the journal from the
+    JournalPublisher instead; the bus still feeds this process's log and forecasts."""
 
     def __init__(self, site: Site, interval: float = FOLLOW_SECONDS) -> None:
         self.site, self.interval = site, interval
@@ -117,6 +120,29 @@ class JournalFollower:
                 self.site.follow_journal()
             except Exception:  # noqa: BLE001 - a locked database now is fine at the next turn
                 log.exception("journal follower")
+
+
+def _publish_journal(app: Flask, site: Site, message_queue: str, start: bool) -> None:
+    """How journal events reach the screens. One process: this process's bus, right after each commit.
+    With a message queue (several processes): the one process holding the publisher lease emits the journal
+    for all (core/publisher.py); every process nudges it after its own commits."""
+    broadcast = broadcaster(socketio_of(app), site)
+    if not message_queue:
+        site.bus.subscribe(broadcast)
+        return
+    import redis  # only a site with several processes needs it
+
+    publisher = JournalPublisher(site, redis.Redis.from_url(message_queue), broadcast)
+    site.on_commit = publisher.nudge
+    if start:
+        app.extensions["dour.publisher"] = publisher.start()
+
+
+def stop_publishing(app: Flask) -> None:
+    """Hand the publisher lease over (a worker's graceful exit): another process emits from the cursor on."""
+    publisher = app.extensions.get("dour.publisher")
+    if publisher is not None:
+        publisher.stop()
 
 
 def _follow_journal(app: Flask, site: Site, start: bool) -> None:

@@ -71,11 +71,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _escpos_cache(args.database or str(config.server["database"]))
     worker = str(config.server["worker"])
     _patch_for(worker)
-    from core.serve import serve
+    from core.serve import check_workers, serve
 
     config.listen_on(args.host, args.port)
+    workers = int(config.server["workers"])
+    check_workers(workers, str(config.server["message_queue"]))
     serve(lambda: _create_app(config, args.database), str(config.server["host"]), int(config.server["port"]),
-          worker, int(config.server["threads"]), log_format=str(config.server["log_format"]))
+          worker, int(config.server["threads"]), log_format=str(config.server["log_format"]), workers=workers)
     return 0
 
 

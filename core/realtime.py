@@ -1,4 +1,7 @@
-"""Flask-SocketIO, one server per app (tests build many apps), and the post-commit broadcast."""
+"""Flask-SocketIO, one server per app (tests build many apps), and the post-commit broadcast.
+
+One process (the default): the bus calls `broadcaster` after each commit. Several processes sharing a message
+queue: the journal publisher calls it, in one process only (core/publisher.py)."""
 
 from __future__ import annotations
 
@@ -49,12 +52,15 @@ def projected(namespace: str, event: Event) -> dict[str, Any] | None:
     return {key: whole[key] for key in DISPLAY_FIELDS if key in whole}
 
 
-def make_socketio(app: Flask, async_mode: str, public_url: str) -> SocketIO:
+def make_socketio(app: Flask, async_mode: str, public_url: str, message_queue: str = "",
+                  channel: str = "flask-socketio") -> SocketIO:
     """`gevent` under gunicorn's gevent worker, `threading` elsewhere (gthread worker, tests). Only pages of
     this site may connect (core/origin.py): python-engineio's `cors_allowed_origins=[]` would switch its
-    Origin check off."""
+    Origin check off. With a `message_queue` (Redis), an emit reaches the screens of every process
+    (`server.message_queue`, docs/serving.md)."""
+    queue: dict[str, Any] = {"message_queue": message_queue, "channel": channel} if message_queue else {}
     return SocketIO(app, async_mode=async_mode, cors_allowed_origins=socket_origin_check(public_url),
-                    manage_session=False)
+                    manage_session=False, **queue)
 
 
 def socketio_of(app: Flask) -> SocketIO:

@@ -1,4 +1,5 @@
-"""Production serving: gunicorn with one worker process (Socket.IO keeps its clients in one process).
+"""Production serving: gunicorn with one worker process (Socket.IO keeps its clients in one process), or
+`server.workers` of them sharing broadcasts through `server.message_queue` (Redis; core/publisher.py).
 
 The worker class is `server.worker`: `gevent` (default: one greenlet per connection, so 20 displays and 40
 counter pages hold no threads) or `gthread` (`server.threads` OS threads, each websocket holds one). The app
@@ -31,15 +32,26 @@ def async_mode() -> str:
     return "gevent" if monkey.is_module_patched("socket") else "threading"
 
 
+def check_workers(workers: int, message_queue: str) -> None:
+    """Several workers only with a message queue: without it a screen hears only its own worker's emits."""
+    if workers < 1:
+        raise ValueError(f"server.workers must be 1 or more, not {workers}")
+    if workers > 1 and not message_queue:
+        raise ValueError("server.workers > 1 needs server.message_queue (e.g. redis://127.0.0.1:6379/0)")
+
+
 class DourServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, factory: Callable[[], Flask], bind: str, worker: str, threads: int,
-                 certfile: str | None = None, keyfile: str | None = None, log_format: str = "text") -> None:
+                 certfile: str | None = None, keyfile: str | None = None, log_format: str = "text",
+                 workers: int = 1) -> None:
         if worker not in WORKERS:
             raise ValueError(f"server.worker must be one of {', '.join(WORKERS)}, not {worker!r}")
         self.factory = factory
+        self.loaded: Flask | None = None
         self.options: dict[str, Any] = {
             "bind": bind,
-            "workers": 1,
+            "workers": workers,
+            "worker_exit": self.worker_exit,
             "worker_class": worker,
             "threads": threads,
             "worker_connections": 2000,
@@ -64,15 +76,22 @@ class DourServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
-        app = self.factory()
+        app = self.loaded = self.factory()
         # Everything built so far (modules, app, config) lives as long as the process: keep it out of the
         # cyclic GC, whose full collections otherwise walk it all and stall every request for 40-55 ms.
         gc.freeze()
         return app
 
+    def worker_exit(self, _arbiter: Any, _worker: Any) -> None:
+        """A worker stopping gracefully hands the journal publisher's lease over now (core/publisher.py)."""
+        if self.loaded is not None:
+            from core.app import stop_publishing
+
+            stop_publishing(self.loaded)
+
 
 def serve(
     factory: Callable[[], Flask], host: str, port: int, worker: str = "gevent", threads: int = 64,
-    certfile: str | None = None, keyfile: str | None = None, log_format: str = "text",
+    certfile: str | None = None, keyfile: str | None = None, log_format: str = "text", workers: int = 1,
 ) -> None:
-    DourServer(factory, f"{host}:{port}", worker, threads, certfile, keyfile, log_format).run()
+    DourServer(factory, f"{host}:{port}", worker, threads, certfile, keyfile, log_format, workers).run()

@@ -56,10 +56,16 @@ class Site:
             if events:
                 self._publish(events)
 
+    # Told the last seq after each commit of this process (not of others): with several server processes,
+    # the journal publisher's nudge (core/publisher.py).
+    on_commit: Callable[[int], None] | None = None
+
     def _publish(self, events: list[journal.Event]) -> None:
         """Publish, in seq order and once each, everything committed since the last publication: this
         process's `events`, and before them any that another process (the sync worker, the CLI) wrote
         meanwhile, read back from the journal. Call under the writer lock."""
+        if events and self.on_commit is not None:
+            self.on_commit(events[-1].seq)
         expected = list(range(self._published + 1, self._published + 1 + len(events)))
         if not events or [event.seq for event in events] != expected:
             events = journal.since(self.store.read(), self._published, limit=1_000_000)
