@@ -161,10 +161,8 @@ def stop_walk_ins(db: sqlite_utils.Database, config: SiteConfig, *, moment: date
 
 def resume_walk_ins(db: sqlite_utils.Database, config: SiteConfig, *, moment: datetime, actor: str,
                     reason: str) -> list[journal.Event]:
-    why = clean_text(reason, "reason")
-    if not _unset(db, config.local_day(moment), WALK_INS):
-        raise Conflict(N_("Walk-in tickets have not been stopped today."))
-    return [journal.append(db, "floor.walk_ins_resumed", actor, {"reason": why})]
+    return _lift(db, config.local_day(moment), WALK_INS, actor, reason, "floor.walk_ins_resumed",
+                 N_("Walk-in tickets have not been stopped today."))
 
 
 def set_counter_services(db: sqlite_utils.Database, config: SiteConfig, *, moment: datetime, actor: str,
@@ -201,10 +199,17 @@ def set_ticker(db: sqlite_utils.Database, config: SiteConfig, *, moment: datetim
 
 def clear_ticker(db: sqlite_utils.Database, config: SiteConfig, *, moment: datetime, actor: str,
                  reason: str) -> list[journal.Event]:
+    return _lift(db, config.local_day(moment), TICKER, actor, reason, "floor.ticker_cleared",
+                 N_("No message is shown on the displays."))
+
+
+def _lift(db: sqlite_utils.Database, day: str, kind: str, actor: str, reason: str, event: str,
+          none_to_lift: str) -> list[journal.Event]:
+    """End today's control of `kind` (journaled as `event` with its reason), or say there is none."""
     why = clean_text(reason, "reason")
-    if not _unset(db, config.local_day(moment), TICKER):
-        raise Conflict(N_("No message is shown on the displays."))
-    return [journal.append(db, "floor.ticker_cleared", actor, {"reason": why})]
+    if not _unset(db, day, kind):
+        raise Conflict(none_to_lift)
+    return [journal.append(db, event, actor, {"reason": why})]
 
 
 def close_counter(db: sqlite_utils.Database, config: SiteConfig, *, moment: datetime, actor: str,

@@ -20,7 +20,7 @@ from core.clock import now
 from core.config import SiteConfig
 from core.forecast import Estimate, Forecast, forecast, read_queue
 from core.journal import Event
-from core.passwords import off_loop
+from core.offload import off_loop
 from core.store import Store
 from core.tickets import Ticket
 

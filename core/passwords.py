@@ -12,32 +12,17 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from typing import Any, TypeVar
 
 from core.errors import N_, InvalidInput
+from core.offload import off_loop
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MIN_PASSWORD_LENGTH = 12
 NAME_IN_PASSWORD_MIN = 3  # a user name this long or longer may not appear inside the password
 # "Password2024!" is "password" to a guesser: digits and signs around a common word add nothing.
 EDGE_CHARACTERS = "0123456789 !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-T = TypeVar("T")
-
-
-def off_loop(function: Callable[..., T], *args: Any) -> T:
-    """Run a CPU-bound call in gevent's thread pool when gevent serves this process, else here."""
-    try:
-        from gevent import get_hub, monkey
-    except ImportError:
-        return function(*args)
-    if not monkey.is_module_patched("threading"):
-        return function(*args)
-    return get_hub().threadpool.apply(function, args)  # type: ignore[no-any-return]
-
-
 def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
     return off_loop(lambda: hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, dklen=dklen))
 

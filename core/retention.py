@@ -17,7 +17,7 @@ so no copy of an identifier stays in the database file or its WAL.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -123,21 +123,23 @@ def _mark(db: sqlite_utils.Database, day: str, column: str) -> None:
 
 
 def pseudonymise_day(site: Site, day: str) -> None:
-    with site.change() as (db, events), secure_delete(db):
-        counts = pseudonyms.pseudonymise(db, day, utc_iso(day_start(site.config, day)),
-                                         utc_iso(day_end(site.config, day)))
-        _mark(db, day, "pseudonymised_at")
-        if any(counts.values()):
-            events.append(journal.append(db, "retention.pseudonymised", ACTOR, {"day": day, **counts}))
+    _retire_day(site, day, pseudonyms.pseudonymise, "pseudonymised_at", "retention.pseudonymised")
 
 
 def purge_day(site: Site, day: str) -> None:
+    _retire_day(site, day, pseudonyms.purge, "purged_at", "retention.purged")
+
+
+Step = Callable[[sqlite_utils.Database, str, str, str], dict[str, int]]  # (db, day, start, end) → counts
+
+
+def _retire_day(site: Site, day: str, step: Step, column: str, event: str) -> None:
+    """One retention step over `day`'s rows, secure-deleted, marked done and journaled if it changed any."""
     with site.change() as (db, events), secure_delete(db):
-        counts = pseudonyms.purge(db, day, utc_iso(day_start(site.config, day)),
-                                  utc_iso(day_end(site.config, day)))
-        _mark(db, day, "purged_at")
+        counts = step(db, day, utc_iso(day_start(site.config, day)), utc_iso(day_end(site.config, day)))
+        _mark(db, day, column)
         if any(counts.values()):
-            events.append(journal.append(db, "retention.purged", ACTOR, {"day": day, **counts}))
+            events.append(journal.append(db, event, ACTOR, {"day": day, **counts}))
 
 
 def day_start(config: SiteConfig, day: str) -> datetime:

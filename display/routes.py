@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from core import announcements
 from core.errors import N_, DourError, Forbidden, NotAuthenticated, NotFound
-from core.passwords import off_loop
+from core.offload import off_loop
 from core.web import current_device, current_user, site
 from hardware.voice import EspeakVoice, SpeechCache, Voice, VoiceError, open_voice
 
