@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -35,6 +36,7 @@ MAX_CURSOR_CHARS = 40  # the spec's maxLength of the cursor parameter: a longer 
 MAX_KEYS = 100
 ETIMBRE_NUMBER = re.compile(r"ETB[0-9]{12}")  # ETB, the year of issue, an 8-digit sequence
 CURRENCY = re.compile(r"[A-Z]{3}")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class CentralMalformed(CentralUnavailable):
@@ -42,6 +44,15 @@ class CentralMalformed(CentralUnavailable):
 
     A CentralUnavailable: nothing is applied, the position is kept, and the call is tried again later; the
     error stays in the sync status for a person to read."""
+
+
+@dataclass(frozen=True)
+class ReportHeld:
+    """The central's answer to a daily report: the revision it holds for the day, and its SHA-256."""
+
+    revision: int
+    sha256: str
+    new_revision: bool  # false: the same content was already its latest revision
 
 
 class SiteCentral(CentralClient, Protocol):
@@ -54,6 +65,8 @@ class SiteCentral(CentralClient, Protocol):
     def keys(self) -> list[SigningKey]: ...
 
     def push_events(self, site: str, events: list[dict[str, Any]]) -> set[str]: ...
+
+    def put_daily_report(self, site: str, day: str, report: dict[str, Any]) -> ReportHeld: ...
 
 
 class _Bearer(requests.auth.AuthBase):
@@ -135,6 +148,22 @@ class HttpCentral:
         if not isinstance(acknowledged, list) or not all(isinstance(item, str) for item in acknowledged):
             raise CentralMalformed("acknowledged must be a list of event ids")
         return set(acknowledged)
+
+    def put_daily_report(self, site: str, day: str, report: dict[str, Any]) -> ReportHeld:
+        """Send a closed day's report; the revision the central holds for that day (the same content sent
+        again is the same revision)."""
+        path = f"/sites/{_part(site)}/daily-reports/{_part(day)}"
+        answer = _object(self._call("PUT", path, body=report, ok=(200, 201)), "the daily report's answer")
+        revision, digest, new = answer.get("revision"), answer.get("sha256"), answer.get("new_revision")
+        if answer.get("day") != day:
+            raise CentralMalformed(f"the daily report's answer names another day than {day}")
+        if not isinstance(revision, int) or not _whole(revision) or revision == 0:
+            raise CentralMalformed("revision must be a whole number above 0")
+        if not isinstance(new, bool):
+            raise CentralMalformed("new_revision must be true or false")
+        if not isinstance(digest, str) or not SHA256.fullmatch(digest):
+            raise CentralMalformed("sha256 must be 64 hexadecimal digits")
+        return ReportHeld(revision, digest, new)
 
     def request_etimbre(self, request: EtimbreRequest) -> EtimbreIssued:
         reference = request.payment_reference

@@ -8,6 +8,7 @@ server (the supervisor's sync panel) can read it without asking the worker.
 | `fees`, `fees_differ` | puller | the central's fee schedule (JSON) and whether it differs from the site's |
 | `pull_requested` | the server ("sync now") | "1": pull at once; the worker clears it |
 | `status` | worker | JSON, rewritten after every round (see `write`) |
+| `daily_report:<day>` | daily_reports | JSON: the revision and SHA-256 of the report the central holds |
 """
 
 from __future__ import annotations
@@ -70,13 +71,13 @@ class Health:
 
 
 def write(db: sqlite_utils.Database, health: Health, *, acked_seq: int, pending: tuple[int, str | None],
-          today: str) -> dict[str, Any]:
+          today: str, reports_waiting: int = 0) -> dict[str, Any]:
     """Rewrite the status inside the caller's transaction (so its figures agree with each other)."""
     pending_events, oldest_pending_at = pending
     status = {**asdict(health), "updated_at": utc_iso(), "acked_seq": acked_seq,
               "pending_events": pending_events, "oldest_pending_at": oldest_pending_at,
               "keys": keyring.validity(db), "appointments_today": counts_of_day(db, today),
-              "fees_differ": get(db, FEES_DIFFER_KEY) == "1"}
+              "fees_differ": get(db, FEES_DIFFER_KEY) == "1", "daily_reports_waiting": reports_waiting}
     put(db, STATUS_KEY, json.dumps(status, sort_keys=True))
     return status
 

@@ -1,8 +1,9 @@
 """The sync worker (`dour sync`): its own process beside the server, keeping the site and the central in step.
 
-A round pulls (appointments, keys, fees, then no-shows), asks for pending eTimbre numbers, and pushes the
-journal until its backlog is empty; eTimbres come before the push so the numbers they journal go up in the
-same round. The loop pulls every `sync.pull_seconds` (at once when the supervisor asked, `pull_requested`)
+A round pulls (appointments, keys, fees, then no-shows), asks for pending eTimbre numbers, pushes the
+journal until its backlog is empty, then sends the reports of the closed days that changed
+(sync/daily_reports.py); eTimbres come before the push so the numbers they journal go up in the same round.
+The loop pulls every `sync.pull_seconds` (at once when the supervisor asked, `pull_requested`)
 and pushes every `sync.push_seconds`. The parts fail apart: a malformed appointment page does not hold the
 journal back, but an unreachable central ends the round at once.
 
@@ -26,6 +27,7 @@ from core.clock import now, utc_iso
 from core.site import Site
 from sync import outbox, status
 from sync.client import CentralRefused, CentralUnavailable, EtimbreIssued, EtimbreRequest
+from sync.daily_reports import DailyReports
 from sync.etimbre import EtimbreRequester, request_of
 from sync.http_client import CentralMalformed, SiteCentral
 from sync.outbox import Outbox
@@ -47,8 +49,9 @@ class RoundSummary:
     no_shows: int = 0
     etimbres: int = 0
     pushed: int = 0
+    reports: int = 0  # daily reports sent (a day just closed, or changed since)
     errors: list[str] = field(default_factory=list)
-    failed: set[str] = field(default_factory=set)  # "pull", "etimbre", "push"
+    failed: set[str] = field(default_factory=set)  # "pull", "etimbre", "push", "reports"
 
     @property
     def ok(self) -> bool:
@@ -56,11 +59,13 @@ class RoundSummary:
 
     @property
     def did_something(self) -> bool:
-        return bool(self.appointments or self.skipped or self.no_shows or self.etimbres or self.pushed)
+        return bool(self.appointments or self.skipped or self.no_shows or self.etimbres or self.pushed
+                    or self.reports)
 
     def line(self) -> str:
         return (f"appointments {self.appointments} (other sites skipped {self.skipped}), no-shows "
-                f"{self.no_shows}, eTimbres {self.etimbres}, events pushed {self.pushed}")
+                f"{self.no_shows}, eTimbres {self.etimbres}, events pushed {self.pushed}, daily reports "
+                f"{self.reports}")
 
 
 def backoff_seconds(failures: int, rng: random.Random) -> float:
@@ -99,6 +104,7 @@ class SyncWorker:
         settings = site.config.sync
         self.puller = Puller(site, client)
         self.outbox = Outbox(site, client, int(settings["batch_size"]))
+        self.daily_reports = DailyReports(site, client)
         self.watched = _Watched(client)
         self.etimbre = EtimbreRequester(self.watched, self._etimbre_pending, site.set_etimbre)
         self.pull_every = timedelta(seconds=float(settings["pull_seconds"]))
@@ -132,7 +138,8 @@ class SyncWorker:
         summary = RoundSummary()
         steps: list[tuple[str, Callable[[RoundSummary], None]]] = []
         steps += [("pull", self._pull)] if pull else []
-        steps += [("etimbre", self._etimbres), ("push", self._push)] if push else []
+        if push:
+            steps += [("etimbre", self._etimbres), ("push", self._push), ("reports", self._reports)]
         for name, step in steps:
             try:
                 step(summary)
@@ -162,6 +169,9 @@ class SyncWorker:
 
     def _push(self, summary: RoundSummary) -> None:
         summary.pushed = self.outbox.push_all(time.monotonic() + PHASE_SECONDS, self.stop)
+
+    def _reports(self, summary: RoundSummary) -> None:
+        summary.reports = self.daily_reports.push_all(time.monotonic() + PHASE_SECONDS, self.stop)
 
     def _etimbre_pending(self) -> list[EtimbreRequest]:
         """Approved payments without their number, as core/app.py used to list them; one the central refused
@@ -196,7 +206,7 @@ class SyncWorker:
         moment = now()
         if pulled and "pull" not in summary.failed:
             self.next_pull = moment + self.pull_every
-        if pushed and not summary.failed & {"etimbre", "push"}:
+        if pushed and not summary.failed & {"etimbre", "push", "reports"}:
             self.next_push = moment + self.push_every
 
     def _record(self, summary: RoundSummary) -> None:
@@ -209,9 +219,10 @@ class SyncWorker:
             self.retry_at = moment + timedelta(seconds=backoff_seconds(health.failures, self.rng))
             health.last_error, health.last_error_at = "; ".join(summary.errors)[:1000], utc_iso(moment)
             health.next_attempt_at = utc_iso(self.retry_at)
+        reports_waiting = self.daily_reports.waiting_now()
         with self.site.store.write() as db:
             status.write(db, health, acked_seq=outbox.acked_seq(db), pending=outbox.pending(db),
-                         today=self.site.config.local_day(moment))
+                         today=self.site.config.local_day(moment), reports_waiting=reports_waiting)
         if summary.did_something:
             log.info("sync: %s", summary.line())
         if not summary.ok:

@@ -1,7 +1,8 @@
 """The admin API, `/admin`: what the demo, the tests and an operator use to play the central's other side.
 
 It books, moves and cancels appointments (as visitors would online), registers sites, rotates keys, sets the
-faults and reads the stats. It takes its own bearer token, never a site's, and faults never apply to it.
+faults, reads the stats and the daily reports sites sent. It takes its own bearer token, never a site's, and
+faults never apply to it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from sync.central import appointments, faults, keys, ledger, samples, sites
+from sync.central import appointments, daily_reports, faults, keys, ledger, samples, sites
 from sync.central.validate import Refused, identifier, integer, moment, text, text_list
 from sync.central.web import body, require_admin, store
 from sync.tokens import MAX_PERSONS, key_to_jwk
@@ -79,6 +80,12 @@ def token(appointment_id: str) -> Any:
 def stats(site: str) -> Any:
     with store().reading() as db:
         return jsonify(ledger.stats(db, _known_site(site)))
+
+
+@admin.get("/sites/<site>/daily-reports")
+def site_daily_reports(site: str) -> Any:
+    with store().reading() as db:
+        return jsonify({"daily_reports": daily_reports.listing(db, _known_site(site))})
 
 
 @admin.get("/sites/<site>/qr-samples")

@@ -1,7 +1,7 @@
 """The site API, `/v1` (docs/central-api.yaml): what a site's sync worker calls with its bearer token.
 
 Each view checks everything it was sent before it touches the database, then does its work in one
-transaction: a batch of events or an eTimbre is stored whole or not at all.
+transaction: a batch of events, an eTimbre or a daily report is stored whole or not at all.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from sync.central import appointments, faults, ledger, sites
+from sync.central import appointments, daily_reports, faults, ledger, sites
 from sync.central.keys import published
 from sync.central.validate import identifier
 from sync.central.web import authorised_site, body, calling_site, query_limit, store
@@ -56,3 +56,18 @@ def etimbre(site: str, payment_reference: str) -> Any:
     with store().write() as db:
         number, created = ledger.issue_etimbre(db, site, request_)
     return jsonify({"payment_reference": payment_reference, "number": number}), 201 if created else 200
+
+
+@v1.put("/sites/<site>/daily-reports/<day>")
+def put_daily_report(site: str, day: str) -> Any:
+    authorised_site(site)
+    report = daily_reports.parse(body(), site, daily_reports.check_day(day))
+    with store().write() as db:
+        held = daily_reports.store_report(db, site, day, report)
+    return jsonify(held), 201 if held["new_revision"] else 200
+
+
+@v1.get("/sites/<site>/daily-reports/<day>")
+def get_daily_report(site: str, day: str) -> Any:
+    authorised_site(site)
+    return jsonify(daily_reports.latest(store().read(), site, daily_reports.check_day(day)))

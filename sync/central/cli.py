@@ -177,6 +177,28 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_list(args: argparse.Namespace) -> int:
+    from sync.central import daily_reports
+
+    with _store(args).reading() as db:
+        found = daily_reports.listing(db, args.site)
+    for row in found:
+        print(f"{row['site']} {row['day']} revision {row['revision']} of {row['revisions']}, "
+              f"received {row['received_at']}, sha256 {row['sha256'][:16]}")
+    if not found:
+        print("no daily report received")
+    return 0
+
+
+def cmd_report_show(args: argparse.Namespace) -> int:
+    from sync.central import daily_reports
+
+    with _store(args).reading() as db:
+        held = daily_reports.latest(db, args.site, daily_reports.check_day(args.day))
+    print(json.dumps(held, ensure_ascii=False, indent=2, sort_keys=True))
+    return 0
+
+
 def _first_slot(text: str | None) -> time:
     """--first-slot HH:MM (default 09:00): the demo starts its day around the time it is run."""
     if not text:
@@ -250,6 +272,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
                    cmd_key_rotate)
     rotate.add_argument("--days", type=int, default=90)
     _appointment_commands(central)
+    reports = _group(central, "report", "the daily reports sites sent")
+    _leaf(reports, "list", "list the days reported, each with its latest revision",
+          cmd_report_list).add_argument("--site", help="one site only")
+    show = _leaf(reports, "show", "print a day's latest report as JSON", cmd_report_show)
+    show.add_argument("site")
+    show.add_argument("day", help="YYYY-MM-DD")
     seed = _leaf(central, "seed-demo", "seed a demo day of appointments, fees and a key", cmd_seed_demo)
     seed.add_argument("--site", help="default: site.id of the site configuration")
     seed.add_argument("--timezone", help="default: site.timezone")

@@ -2,8 +2,8 @@
 transactions) on the central's tables.
 
 Every write goes through `CentralStore.write()`, one transaction: an event batch, an eTimbre and its number,
-an appointment change and its change number commit together or not at all. The CLI and the server may open
-the same file at once; BEGIN IMMEDIATE and the busy timeout serialise them.
+an appointment change and its change number, a daily report's revision commit together or not at all. The
+CLI and the server may open the same file at once; BEGIN IMMEDIATE and the busy timeout serialise them.
 """
 
 from __future__ import annotations
@@ -69,6 +69,15 @@ SCHEMA = (
         service TEXT NOT NULL,
         items TEXT NOT NULL,
         PRIMARY KEY (site, service)
+    )""",
+    """CREATE TABLE IF NOT EXISTS daily_reports (
+        site TEXT NOT NULL,
+        day TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        report TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (site, day, revision)
     )""",
     """CREATE TABLE IF NOT EXISTS faults (
         id INTEGER PRIMARY KEY CHECK (id = 1),

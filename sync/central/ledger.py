@@ -16,6 +16,7 @@ import sqlite_utils
 from core.clock import now as clock_now
 from core.clock import utc_iso
 from core.fees import MAX_AMOUNT_MINOR
+from sync.central import daily_reports
 from sync.central.db import bump, counter
 from sync.central.validate import Refused, identifier, integer, json_object, malformed, moment, text
 
@@ -120,4 +121,4 @@ def stats(db: sqlite_utils.Database, site: str) -> dict[str, Any]:
 
     return {"events": sum(by_type.values()), "events_by_type": by_type,
             "duplicates": counter(db, f"duplicates:{site}"), "etimbres": count("etimbres"),
-            "appointments": count("appointments")}
+            "appointments": count("appointments"), **daily_reports.counts(db, site)}

@@ -193,7 +193,8 @@ def test_an_event_batch_sent_twice_is_stored_once(admin: Any, paris: Any) -> Non
     again = paris.post(f"/v1/sites/{SITE}/events", json={"events": [*batch, event(4)]})
     assert again.get_json()["acknowledged"] == [e["id"] for e in [*batch, event(4)]]
     assert stats(admin) == {"events": 4, "events_by_type": {"ticket.called": 1, "ticket.issued": 3},
-                            "duplicates": 3, "etimbres": 0, "appointments": 0}
+                            "duplicates": 3, "etimbres": 0, "appointments": 0, "daily_reports": 0,
+                            "daily_report_revisions": 0, "daily_report_repeats": 0}
 
 
 def test_an_event_id_must_be_the_sites_own(paris: Any) -> None:
