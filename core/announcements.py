@@ -5,7 +5,9 @@ A template has `{ticket}` and `{counter}` once each. The ticket "A-042" is said 
 without the leading zeros; the counter as its number. The sentence is a list of parts (words, letters,
 numbers), so that a voice can say it whole (espeak-ng) or join one recording per part: the words before
 `{ticket}` are the clip `ticket`, those before `{counter}` the clip `counter`, any after the last placeholder
-the clip `end`; a letter is `letter_a`, a number `number_42`. Pure functions: no Flask, no devices.
+the clip `end`; a letter is `letter_a`, a number `number_42`. The kiosk's audio guide says its screens'
+sentences with the same pieces (`spoken`: a ticket number as a call says it). Pure functions: no Flask, no
+devices.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from core.errors import N_, InvalidInput
 PLACEHOLDERS = ("ticket", "counter")
 TICKET_NUMBER = re.compile(r"(?P<letters>[A-Z]{1,3})-(?P<digits>[0-9]{1,6})")
 COUNTER_NUMBER = re.compile(r"[0-9]{1,6}")
+SPELLED_CODE = re.compile(r"[A-Z0-9](-?[A-Z0-9]){0,11}")
+CODE_PLACEHOLDER = "{code}"
 WORDS, LETTER, NUMBER = "words", "letter", "number"
 
 
@@ -66,12 +70,7 @@ def parse_counter(counter: str) -> int:
 
 def sentence(template: str, lang: str, number: str, counter: int) -> Sentence:
     """The call of ticket `number` to `counter` in `lang`, from a checked template."""
-    letters, value = parse_ticket(number)
-    said = {
-        "ticket": [Part(LETTER, letter, f"letter_{letter.lower()}") for letter in letters]
-        + [_number(value)],
-        "counter": [_number(counter)],
-    }
+    said = {"ticket": ticket_parts(number), "counter": [_number(counter)]}
     parts: list[Part] = []
     for text, name, _spec, _conversion in string.Formatter().parse(template):
         if text.strip():
@@ -82,6 +81,36 @@ def sentence(template: str, lang: str, number: str, counter: int) -> Sentence:
         if name:
             parts.extend(said[name])
     return Sentence(lang, tuple(parts))
+
+
+def ticket_parts(number: str) -> list[Part]:
+    """Ticket "A-042" as said: its letter, then its number without the leading zeros ("A 42")."""
+    letters, value = parse_ticket(number)
+    return [Part(LETTER, letter, f"letter_{letter.lower()}") for letter in letters] + [_number(value)]
+
+
+def code_parts(code: str) -> list[Part]:
+    """A code on a kiosk screen as said: a ticket number as a call says it ("A 42"); a booking reference or
+    the key of a keypad ("RDV-7KQ2", "B") spelled, one character after the other."""
+    if TICKET_NUMBER.fullmatch(code):
+        return ticket_parts(code)
+    if not SPELLED_CODE.fullmatch(code):
+        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="code")
+    return [Part(LETTER, char, "") for char in code if char != "-"]
+
+
+def spoken(text: str, lang: str, code: str | None = None) -> Sentence:
+    """A sentence of the kiosk's audio guide: `text` as words, its `{code}` (once at most, and only with a
+    `code`) said by code_parts."""
+    before, found, after = text.partition(CODE_PLACEHOLDER)
+    if bool(found) != (code is not None) or CODE_PLACEHOLDER in after:
+        raise InvalidInput(N_("The field %(name)s is missing or has the wrong type."), name="code")
+    said = code_parts(code) if code is not None else []
+    return Sentence(lang, (*_words(before), *said, *_words(after)))
+
+
+def _words(text: str) -> tuple[Part, ...]:
+    return (Part(WORDS, text, ""),) if text.strip() else ()
 
 
 def _number(value: int) -> Part:

@@ -13,11 +13,15 @@ from floor import enrolled_kiosks
 
 
 def init_kiosk(app: Flask, site: Site, start_devices: bool = True) -> None:
+    from kiosk.assist import assist_settings
     from kiosk.payment_routes import bp as payments_bp
     from kiosk.routes import bp
+    from kiosk.speech_routes import bp as speech_bp
 
     app.register_blueprint(bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(speech_bp)
+    app.add_template_global(assist_settings)
     init_scanning(app, site, start_devices)
 
 

@@ -2,7 +2,8 @@
 
 Written atomically (a temporary file in the same folder, then os.replace), so a reader never sees half a
 file; a file that cannot be read back as a whole WAV (a power cut before the data reached the disk, a
-truncated copy) is made again. Files older than `keep_days` are removed, at most once an hour.
+truncated copy) is made again. Files older than `keep_days` are removed, at most once an hour; `trim` keeps a
+cache under a size.
 """
 
 from __future__ import annotations
@@ -73,6 +74,25 @@ class SpeechCache:
             except OSError:
                 continue  # removed by another process meanwhile
         return removed
+
+
+    def trim(self, max_bytes: int) -> int:
+        """Remove the oldest sentences until the folder holds at most `max_bytes` of them; the bytes left.
+        For a cache that visitors' screens fill (the kiosks' audio guide), not only the day's calls."""
+        files = []
+        for path in self.folder.glob("*.wav"):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # removed by another process meanwhile
+            files.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _mtime, size, _path in files)
+        for _mtime, size, path in sorted(files):
+            if total <= max_bytes:
+                break
+            path.unlink(missing_ok=True)
+            total -= size
+        return total
 
 
 def readable(path: Path) -> bool:

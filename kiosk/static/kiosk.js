@@ -3,6 +3,7 @@
 // or at the counter. Visible text comes from the page (server-translated); this module only moves between
 // screens.
 import { watchIdle } from "./idle.js";
+import { endVisit, followIdle, idleHooks } from "./audio_assist.js";
 import { followPrint } from "./print_status.js";
 import { openPayment, payTicket } from "./payment.js";
 import { showAppointmentFacts, startAppointments } from "./appointment.js";
@@ -120,6 +121,7 @@ function backToTicket() {
 }
 
 export function showTicket(data) {
+  document.dispatchEvent(new CustomEvent("dour:ticket", { detail: data })); // what the audio guide reads out
   setBusy(false);
   byTestId("ticket-number").textContent = data.ticket.number;
   byTestId("ticket-service").textContent = data.ticket.service_name;
@@ -162,16 +164,22 @@ function start() {
   startAppointments({ settings, show, showTicket });
   followServices(settings);
   watchDigits();
-  watchIdle({
+  followIdle(watchIdle({
     idleSeconds: settings.idleSeconds,
     warningSeconds: settings.warningSeconds,
     overlay: byTestId("idle-warning"),
     countdown: byTestId("idle-countdown"),
-    onExpire: () => window.location.replace(settings.startUrl),
+    onExpire: () => {
+      endVisit(); // the next visitor gets the kiosk's own text size, colours and no audio guide
+      window.location.replace(settings.startUrl);
+    },
     isHeld,
-  });
+    ...idleHooks,
+  }));
 }
 
 // A public touchscreen: no long-press menu. The start screen needs nothing else.
 document.addEventListener("contextmenu", (event) => event.preventDefault());
 if (settings.chosen) start();
+// Until now a tap on a service would have been lost (no handler yet): kiosk.css kept the buttons untappable.
+delete document.documentElement.dataset.starting;
