@@ -1,4 +1,5 @@
-"""Staff view of the devices: health of every device, tickets that did not print, reprint.
+"""Staff view of the devices: health of every device, tickets that did not print, reprint; the zone of each
+display (the services and counters it is limited to, core/zones.py).
 
 Agents see the alerts (a printer running out of paper is everybody's problem on the floor); supervisors see
 the same on their overview. Reasons are stable codes; the pages translate them.
@@ -10,6 +11,7 @@ from typing import Any, cast
 
 from flask import Blueprint, current_app, jsonify, request
 
+from core import zones
 from core.errors import N_, Conflict, InvalidInput
 from core.web import current_user, field, json_body, require_user, site
 from floor import enrolled_kiosks
@@ -51,3 +53,26 @@ def reprint(ticket_id: str) -> Any:
     if printed_at is None:
         raise Conflict(N_("No printer is known for this ticket: choose a kiosk."))
     return jsonify({"kiosk": printed_at, "state": "pending"}), 202
+
+
+@bp.get("/api/supervisor/displays")
+@require_user("supervisor")
+def displays() -> Any:
+    """Every enrolled display with its zone (empty lists: the whole site)."""
+    with site().store.reading() as db:
+        found = zones.displays(db)
+    return jsonify({"displays": [{"name": name, "zone": zone.to_dict()} for name, zone in found.items()]})
+
+
+@bp.put("/api/supervisor/displays/<name>/zone")
+@require_user("supervisor")
+def display_zone(name: str) -> Any:
+    """Limit a display to `services` and/or `counters` (both empty: the whole site), with the `reason`."""
+    data = json_body()
+    user = current_user() or {}
+    with site().change() as (db, events):
+        _zone, event = zones.set_zone(db, site().config, display=name, services=field(data, "services", list),
+                                      counters=field(data, "counters", list), reason=data.get("reason"),
+                                      actor=f"user:{user.get('id')}")
+        events.append(event)
+    return displays()

@@ -13,10 +13,10 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import force_locale, gettext
 from werkzeug.datastructures import MultiDict
 
-from core import announcements
-from core.errors import N_, DourError, Forbidden, NotAuthenticated, NotFound
+from core import announcements, device_health, zones
+from core.errors import N_, DourError, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from core.offload import off_loop
-from core.web import current_device, current_user, site
+from core.web import current_device, current_user, field, json_body, site
 from hardware.voice import EspeakVoice, SpeechCache, Voice, VoiceError, open_voice
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,11 @@ def display_page() -> Any:
     languages = screen_languages(config.site["languages"], request.args.get("languages", ""))
     prefixes = {code: service.prefix for code, service in config.services.items()}
     speech = speech_settings(config.site["languages"], languages, request.args)
+    zone = screen_zone()
     with force_locale(languages[0]):  # staff hints (sound, connection) in the screen's first language
         return render_template("display.html", site=config.site, services=service_names(),
                                prefixes=prefixes, languages=languages, words=screen_words(languages),
-                               speech=speech)
+                               speech=speech, zone=zone.to_dict(), tiles=zone.panel(list(config.services)))
 
 
 def screen_languages(offered: list[str], asked: str) -> list[str]:
@@ -105,9 +106,43 @@ def screen_words(languages: list[str]) -> dict[str, dict[str, str]]:
 
 @bp.get("/api/display/snapshot")
 def snapshot() -> Any:
+    """What the screen shows; a zoned display's calls, counts and estimates only (core/zones.py)."""
     _require_screen()
-    return jsonify({**site().screen_snapshot(), "services": service_names(),
-                    "estimates": site().forecasts.to_json()})
+    zone = screen_zone()
+    estimates = site().forecasts.to_json()
+    return jsonify({**site().screen_snapshot(zone), "zone": zone.to_dict(), "services": service_names(),
+                    "estimates": {code: estimates[code] for code in zone.panel(list(estimates))}})
+
+
+def screen_zone() -> zones.Zone:
+    """The zone of the display asking (a supervisor's page: the whole site)."""
+    device = current_device()
+    return zones.of_display(site().store.read(), device["name"]) if device else zones.EVERYWHERE
+
+
+# --- whether the screen can play sound (docs/speech.md) ----------------------------------------------------
+SOUND_REPORTS = {"ok": ("ok", ""), "blocked": ("degraded", "sound_blocked"),
+                 "failed": ("degraded", "sound_failed")}
+
+
+@bp.post("/api/display/sound")
+def sound() -> Any:
+    """The display page says whether it could play its last sound: `blocked` (the browser refused: autoplay
+    policy), `failed` (the audio could not play), `ok` (it played). Kept as the display's device health, so
+    staff pages say "Display X cannot play sound" until it plays again. A supervisor's page: ignored."""
+    _require_screen()
+    state = field(json_body(), "state", str)
+    if state not in SOUND_REPORTS:
+        raise InvalidInput(N_("Unknown sound state: %(state)s."), state=state)
+    device = current_device()
+    if device is None:
+        return jsonify({"recorded": False})
+    health, reason = SOUND_REPORTS[state]
+    name = f"display:{device['name']}"
+    if state == "ok" and device_health.current(site().store.read(), name) is None:
+        # nothing to clear: a display is listed among the devices once it could not play
+        return jsonify({"recorded": False})
+    return jsonify({"recorded": site().report_device_health(name, "display", health, reason)})
 
 
 # --- spoken calls (docs/speech.md) ------------------------------------------------------------------------

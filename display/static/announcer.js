@@ -4,8 +4,9 @@
 // or run past its bound, so nothing overlaps, nothing is cut off and the queue never sticks. A call is queued
 // once per journal seq (the screen's rule: each seq is applied once), so nothing is said twice; a recall is a
 // new seq and is said again. When the browser refuses to play (autoplay blocked), the call is still shown and
-// `onSound("blocked")` lets the screen say so to staff. docs/speech.md.
-import { chime } from "./chime.js";
+// `onSound("blocked")` lets the screen say so to staff; `onSound("failed")` when the sound could not load or
+// play, `onSound("ok")` when a sound played. A muted screen plays nothing and reports nothing. docs/speech.md.
+import { chime, chimeState } from "./chime.js";
 
 // As chime.js rings: three notes 0.32 s apart, each fading over 1.3 s; never two chimes closer than 2.6 s.
 const CHIME_MS = 2000;
@@ -57,13 +58,17 @@ function play(audio, entry, onSound) {
       timer = setTimeout(() => finish("timeout"), PLAY_TIMEOUT_MS);
     });
     audio.addEventListener("ended", () => finish("played"), { once: true });
-    audio.addEventListener("error", () => finish("error"), { once: true });
+    audio.addEventListener("error", () => {
+      if (!entry.outcome) onSound("failed"); // not once emptied by us (silence() makes an element fail too)
+      finish("error");
+    }, { once: true });
     timer = setTimeout(() => finish("timeout"), START_TIMEOUT_MS);
     entry.start = Date.now();
     audio.play().then(() => onSound("ok"), (error) => {
       const blocked = error && error.name === "NotAllowedError";
       console.warn(`announcement not played (${error && error.name}): ${entry.url}`);
       if (blocked) onSound("blocked");
+      else if (!entry.outcome && error?.name !== "AbortError") onSound("failed"); // AbortError: we stopped it
       finish(blocked ? "blocked" : "error");
     });
   });
@@ -90,6 +95,7 @@ export function createAnnouncer({ languages = [], volume = 100, muted = false } 
     await sleep(lastChimeAt + CHIME_SPACING_MS - Date.now());
     lastChimeAt = Date.now();
     chime();
+    if (sentences.length === 0) onSound(chimeState()); // the chime only: it alone tells whether sound works
     record({ ...about, kind: "chime", start: lastChimeAt, end: lastChimeAt + CHIME_MS, outcome: "played" });
     await sleep(CHIME_MS);
     for (const [index, { lang, audio }] of sentences.entries()) {

@@ -65,6 +65,13 @@ function playNext() {
   setTimeout(playNext, CHIME_SPACING_MS);
 }
 
+// Whether the chime can be heard: "ok" (audio running), "blocked" (the browser waits for a click: autoplay
+// policy), "failed" (no audio at all).
+export function chimeState() {
+  if (!context || context.state === "closed") return "failed";
+  return context.state === "running" ? "ok" : "blocked";
+}
+
 // Queues one chime and counts it on <body data-chimes> (tests read the count: one per announced call).
 export function chime() {
   document.body.dataset.chimes = String(Number(document.body.dataset.chimes || 0) + 1);

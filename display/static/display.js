@@ -13,7 +13,9 @@ const LANGUAGE_SECONDS = 6;
 const FLASH_MS = 10_000;
 const RTL_TEXT = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
 
-const screen = { recent: [], clockOffset: 0, languageIndex: 0, day: null, live: null, ticker: null };
+const screen = {
+  recent: [], clockOffset: 0, languageIndex: 0, day: null, live: null, ticker: null, soundReported: null,
+};
 const announcer = createAnnouncer(config.speech, (state) => setSound(state));
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const serverNow = () => Date.now() + screen.clockOffset;
@@ -74,6 +76,7 @@ function renderRecent(freshNumber) {
     item.dataset.number = call.number;
     item.dataset.counter = String(call.counter);
     item.classList.toggle("fresh", call.number === freshNumber);
+    item.classList.toggle("long", call.number.length > 5); // "A-1000": smaller in portrait (display.css)
     // Ticket code and counter isolated (<bdi>): an Arabic row reads from the right without reordering them.
     const number = Object.assign(document.createElement("bdi"), { className: "recent-number", dir: "ltr", textContent: call.number });
     const arrow = Object.assign(document.createElement("span"), { className: "recent-arrow", textContent: "→" });
@@ -91,11 +94,29 @@ function showCall(call, announce) {
   if (announce) announcer.announce(call); // the chime, then the spoken call, one call at a time
 }
 
-// A screen whose browser refuses to play sound still shows every call, and tells staff how to fix it.
+// A screen whose browser refuses to play sound still shows every call, and tells staff how to fix it: the hint
+// on the screen, a small crossed-out speaker in its corner, and the staff pages ("Display X cannot play
+// sound", its device health: POST /api/display/sound, told once per change; cleared when a sound plays).
 function setSound(state) {
   document.body.dataset.sound = state;
   $("speech-status").hidden = state !== "blocked";
   if (state === "blocked") $("sound-hint").hidden = false;
+  $("sound-off").hidden = state === "ok";
+  reportSound(state);
+}
+
+async function reportSound(state) {
+  if (screen.soundReported === state) return;
+  screen.soundReported = state;
+  try {
+    const response = await fetch("/api/display/sound", {
+      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ state }),
+    });
+    if (!response.ok) throw new Error(`sound report: HTTP ${response.status}`);
+  } catch {
+    if (screen.soundReported === state) screen.soundReported = null; // told again at the next sound
+  }
 }
 
 function forgetCall(number) {
@@ -129,7 +150,17 @@ function setTicker(ticker) {
 }
 
 // --- live updates ---------------------------------------------------------------------------------------
+// A supervisor changed this screen's zone (core/zones.py): the page is drawn again for it (its tiles).
+const zoneKey = (zone) => JSON.stringify([zone?.services || [], zone?.counters || []]);
+
+function zoneChanged(snapshot) {
+  const changed = Boolean(snapshot.zone) && zoneKey(snapshot.zone) !== zoneKey(config.zone);
+  if (changed) window.location.reload();
+  return changed;
+}
+
 function applySnapshot(snapshot) {
+  if (zoneChanged(snapshot)) return;
   screen.recent = (snapshot.recent || []).slice(0, MAX_RECENT).map((row) => ({
     number: row.number, service: row.service, counter: row.counter, at: row.called_at,
   }));
@@ -153,7 +184,10 @@ function applyEvent(event) {
     setTicker(null);
   } else if (event.type === "ticket.transferred") {
     forgetCall(event.number); // back to waiting: a fresh snapshot would not list it either
+  } else if (event.type === "display.zone") {
+    resync(); // some display's zone changed (which one is not said): ours, if the snapshot's zone differs
   }
+  // "outside_zone": another zone's call; its seq is applied (live.js), nothing is shown
 }
 
 function setConnected(connected) {
@@ -197,6 +231,7 @@ async function fetchSnapshot() {
 async function resync() {
   try {
     const snapshot = await fetchSnapshot();
+    if (zoneChanged(snapshot)) return;
     if (screen.live && screen.live.seq !== null && snapshot.seq < screen.live.seq) return;
     applySnapshot(snapshot);
     screen.live?.advance(snapshot.seq);
