@@ -48,16 +48,17 @@ def issue_many(server: h.Server, count: int, services: tuple[str, ...]) -> None:
     kiosk.close()
 
 
-def called_arrivals(display: h.Display, ticket_id: str) -> list[float]:
+def called_arrivals(display: h.Display, number: str) -> list[float]:
     return [at for event, at in display.received()
-            if event["type"] == "ticket.called" and event["ticket"]["id"] == ticket_id]
+            if event["type"] == "ticket.called" and event["number"] == number]
 
 
-def wait_called(display: h.Display, ticket_id: str) -> float | None:
-    """When `display` received the ticket.called event of `ticket_id` (time.monotonic), None if it did not."""
-    if not display.wait_until(lambda: bool(called_arrivals(display, ticket_id)), EVENT_TIMEOUT):
+def wait_called(display: h.Display, number: str) -> float | None:
+    """When `display` received the call of ticket `number` (time.monotonic), None if it did not. A display
+    hears numbers, never ticket ids (core/realtime.py)."""
+    if not display.wait_until(lambda: bool(called_arrivals(display, number)), EVENT_TIMEOUT):
         return None
-    return called_arrivals(display, ticket_id)[0]
+    return called_arrivals(display, number)[0]
 
 
 def settle(server: h.Server, displays: list[h.Display]) -> None:
@@ -98,7 +99,7 @@ def call_to_display(server: h.Server, displays: list[h.Display], worker: str) ->
         assert status == 200 and data["ticket"], data
         ticket_id = data["ticket"]["id"]
         for display in displays:
-            arrived = wait_called(display, ticket_id)
+            arrived = wait_called(display, data["ticket"]["number"])
             if arrived is None:
                 missing += 1
             else:

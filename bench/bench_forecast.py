@@ -21,6 +21,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import _limits  # bench/, this script's folder: the ratios to this machine's limits
+
 from core import clock
 from core import config as site_config
 from core.policy import ORDERS
@@ -96,7 +98,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     for order in ORDERS:
-        print(json.dumps(refresh_cost(order, args.queue, args.repeat, args.runs)), flush=True)
+        _limits.emit(**refresh_cost(order, args.queue, args.repeat, args.runs))
     first, last = (int(part) for part in args.seeds.split(".."))
     jobs = [(name, seed, args.runs) for name in filter(None, args.profiles.split(","))
             for seed in range(first, last + 1)]

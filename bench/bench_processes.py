@@ -76,15 +76,6 @@ def issue_phase(servers: list[h.Server], seconds: float, labels: dict[str, Any])
     return not (run.errors or verdict["duplicate_numbers"] or verdict["lost_or_extra"])
 
 
-def wait_called(display: h.Display, number: str) -> float | None:
-    """When `display` received the call of ticket `number` (a display hears numbers, never ticket ids)."""
-    def arrivals() -> list[float]:
-        return [at for event, at in display.received()
-                if event["type"] == "ticket.called" and event["number"] == number]
-
-    return arrivals()[0] if display.wait_until(lambda: bool(arrivals()), calls.EVENT_TIMEOUT) else None
-
-
 def call_phase(servers: list[h.Server], displays: list[h.Display], count: int,
                labels: dict[str, Any]) -> bool:
     calls.issue_many(servers[0], count, ("passport",))
@@ -99,7 +90,7 @@ def call_phase(servers: list[h.Server], displays: list[h.Display], count: int,
         status, data = agent.request("POST", "/api/counter/next")
         assert status == 200 and data["ticket"], data
         for display in displays:
-            arrived = wait_called(display, data["ticket"]["number"])
+            arrived = calls.wait_called(display, data["ticket"]["number"])
             if arrived is None:
                 missing += 1
             else:

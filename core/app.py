@@ -23,7 +23,7 @@ from core.realtime import broadcaster, make_socketio, socketio_of
 from core.serve import async_mode
 from core.site import Site
 from core.store import Store
-from core.web import RTL_LANGUAGES, error_response, page_language, pick_language
+from core.web import RTL_LANGUAGES, SessionCookies, error_response, page_language, select_locale
 
 log = logging.getLogger(__name__)
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "node_modules" / "socket.io-client" / "dist"
@@ -56,7 +56,8 @@ def create_app(
         JSON_AS_ASCII=False,
     )
     app.extensions["dour.site"] = site
-    Babel(app, locale_selector=pick_language)
+    app.session_interface = SessionCookies()
+    Babel(app, locale_selector=select_locale)
     queue = str(config.server["message_queue"])
     make_socketio(app, async_mode(), config.public_url, queue, f"{redis_prefix(config.site_id)}:socketio")
     web_security.install(app, config)

@@ -14,7 +14,7 @@ import sqlite_utils
 from core import journal
 from core.clock import utc_iso
 
-KINDS = ("printer", "scanner", "card_reader", "payment")
+KINDS = ("printer", "scanner", "card_reader", "payment", "display")  # a display: its sound (docs/speech.md)
 STATES = ("ok", "degraded", "offline", "unknown")
 
 

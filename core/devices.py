@@ -40,10 +40,10 @@ def device_for_token(db: sqlite_utils.Database, token: str) -> dict[str, Any] | 
 
 def device_for_hash(db: sqlite_utils.Database, token_hash: str) -> dict[str, Any] | None:
     """The enrolled, unrevoked device whose token has this SHA-256 (an enrolment cookie's)."""
-    rows = list(db.query(
+    row = db.execute(
         "SELECT id, name, kind FROM devices WHERE token_hash = ? AND revoked_at IS NULL", [token_hash]
-    ))
-    return rows[0] if rows else None
+    ).fetchone()  # every request of a kiosk asks: no sqlite-utils query (and its savepoint) here
+    return {"id": row[0], "name": row[1], "kind": row[2]} if row else None
 
 
 def revoked_among(db: sqlite_utils.Database, device_ids: Iterable[int]) -> set[int]:

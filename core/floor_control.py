@@ -111,6 +111,14 @@ def effective_counter(db: sqlite_utils.Database, config: SiteConfig, number: int
     return Counter(counter.number, tuple(changed["services"])) if changed else counter
 
 
+def counters_taking(db: sqlite_utils.Database, config: SiteConfig, day: str) -> dict[int, tuple[str, ...]]:
+    """Every configured counter with the services it takes on `day` (a supervisor's change, else the
+    configuration), in one query: the capacity of the wait estimates and of the forecast."""
+    changed = {int(key): tuple(json.loads(value)["services"]) for key, value in db.execute(
+        "SELECT key, value FROM floor_controls WHERE day = ? AND kind = ?", [day, COUNTER]).fetchall()}
+    return {number: changed.get(number, counter.services) for number, counter in config.counters.items()}
+
+
 def check_issue(db: sqlite_utils.Database, config: SiteConfig, service: str, kind: str,
                 moment: datetime) -> None:
     """Refuse a kiosk ticket of a paused service, or a walk-in once walk-ins stopped. Appointments always

@@ -136,17 +136,18 @@ def _show_rate(db: sqlite_utils.Database, day: str, moment: datetime, late: floa
 
 
 def _desks(db: sqlite_utils.Database, config: SiteConfig, moment: datetime) -> tuple[Desk, ...]:
-    """The counters open now; before any opens (the morning), every configured counter, free."""
+    """The counters open now, each with the services it takes today (a supervisor's change included);
+    before any opens (the morning), every configured counter, free."""
     held = {int(row[0]): (str(row[1]), -_minutes(row[2], moment)) for row in db.execute(
         """SELECT counter, service, called_at FROM tickets
            WHERE state IN ('called', 'serving') AND counter IS NOT NULL AND called_at IS NOT NULL""")}
     numbers = [int(row[0]) for row in db.execute("SELECT counter FROM counter_sessions ORDER BY counter")]
     numbers = [n for n in numbers if n in config.counters] or sorted(config.counters)
+    taking = floor_control.counters_taking(db, config, config.local_day(moment))
     desks = []
     for number in numbers:
-        services = frozenset(floor_control.effective_counter(db, config, number, moment).services)
         service, since = held.get(number, (None, 0.0))
-        desks.append(Desk(number, services, service, since))
+        desks.append(Desk(number, frozenset(taking[number]), service, since))
     return tuple(desks)
 
 

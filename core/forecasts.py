@@ -3,9 +3,11 @@
 Pages read `Forecasts.for_ticket` / `for_service`: a dictionary look-up, never a computation on a request.
 `ForecastRefresher` listens to the bus: a ticket or counter event marks the queue as changed; the refresher
 waits `DEBOUNCE_SECONDS` for the burst to settle, recomputes, then rests until
-`policy.forecast_interval_seconds` have passed since the start of that refresh; with no event it still
-refreshes every `MAX_AGE_SECONDS` (time passes: appointments fall due, services run long). The replay runs
-in gevent's thread pool under gevent, so the server's loop goes on serving meanwhile.
+`policy.forecast_interval_seconds` have passed since the start of that refresh, and at least
+1 / `MAX_SHARE` times what the refresh took (a long queue's replay never takes more than that share of the
+server's time: docs/serving.md, "Cost per ticket"); with no event it still refreshes every `MAX_AGE_SECONDS`
+(time passes: appointments fall due, services run long). The replay runs in gevent's thread pool under
+gevent, so the server's loop goes on serving meanwhile.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ log = logging.getLogger(__name__)
 DEBOUNCE_SECONDS = 0.5
 MAX_AGE_SECONDS = 30.0
 QUEUE_EVENTS = ("ticket.", "counter.", "floor.")
+MAX_SHARE = 0.05
+
+
+def rest_after(duration: float, interval: float) -> float:
+    """Seconds from the start of a refresh that took `duration` to the start of the next: at least
+    `interval`, and long enough that refreshing takes at most `MAX_SHARE` of the time."""
+    return max(interval, duration / MAX_SHARE)
 
 
 def _aged(estimate: Estimate, forecast_at: datetime, moment: datetime) -> Estimate:
@@ -116,6 +125,7 @@ class ForecastRefresher:
                 self.refreshes += 1
             except Exception:  # noqa: BLE001 - a locked database now is fine at the next turn
                 log.exception("waiting-time forecast")
-            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+            spent = time.monotonic() - started
+            self._stop.wait(max(0.0, rest_after(spent, self.interval) - spent))
 
 

@@ -59,6 +59,7 @@ EVENT_TYPES: dict[str, str] = {
     "floor.counter_services": "A supervisor changed the services a counter takes, for the rest of the day.",
     "floor.ticker": "A supervisor put a message on the displays, until its end time.",
     "floor.ticker_cleared": "A supervisor took the displays' message down before its end time.",
+    "display.zone": "A supervisor limited a display to some services or counters (none: the whole site).",
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -77,9 +78,12 @@ def record_fields(record: logging.LogRecord) -> dict[str, Any]:
     return fields
 
 
+NEEDS_QUOTES = re.compile(r'[ ="\\\n\r\t]')  # one search per value: every published event is a line
+
+
 def logfmt_value(value: Any) -> str:
     text = "true" if value is True else "false" if value is False else str(value)
-    if text and not any(char in text for char in ' ="\\\n\r\t'):
+    if text and NEEDS_QUOTES.search(text) is None:
         return text
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     return '"' + escaped.replace("\t", "\\t") + '"'

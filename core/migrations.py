@@ -294,6 +294,53 @@ def m011_journal_floor_events(db: sqlite_utils.Database) -> None:
                "('counter.opened', 'counter.closed', 'device.health', 'ticket.print_failed')")
 
 
+def m012_display_zones(db: sqlite_utils.Database) -> None:
+    """The services and counters a display is limited to (core/zones.py): one row per zoned display, by its
+    enrolled name; no row is the whole site. Kept until a supervisor changes it, unlike the day's floor
+    controls."""
+    db.execute(
+        """CREATE TABLE display_zones (
+            display TEXT PRIMARY KEY,
+            services TEXT NOT NULL,
+            counters TEXT NOT NULL,
+            set_by TEXT NOT NULL,
+            set_at TEXT NOT NULL
+        )""")
+
+
+_ONE_MORE_WAITING = """INSERT INTO waiting_counts VALUES (new.day, new.service, 1)
+    ON CONFLICT (day, service) DO UPDATE SET waiting = waiting + 1"""
+_ONE_LESS_WAITING = """UPDATE waiting_counts SET waiting = waiting - 1
+    WHERE day = old.day AND service = old.service"""
+
+
+def m013_waiting_line(db: sqlite_utils.Database) -> None:
+    """What every issue and every published event asks of the waiting line, kept cheap as it grows
+    (docs/serving.md, "Cost per ticket"):
+    - people ahead of a ticket (core/waits.py): a range of an index, counted without reading the rows; the
+      family appointments among them are joined by ticket id from it;
+    - the waiting tickets per day and service (in every screen message): kept in `waiting_counts` by
+      triggers, in the transaction of every change of a ticket whoever writes it, instead of counting the
+      waiting tickets each time."""
+    for sql in (
+        "CREATE INDEX tickets_waiting_line ON tickets (day, service, state, arrived_at, id)",
+        """CREATE TABLE waiting_counts (
+            day TEXT NOT NULL, service TEXT NOT NULL, waiting INTEGER NOT NULL, PRIMARY KEY (day, service)
+        ) WITHOUT ROWID""",
+        """INSERT INTO waiting_counts
+           SELECT day, service, COUNT(*) FROM tickets WHERE state = 'waiting' GROUP BY day, service""",
+        f"""CREATE TRIGGER waiting_counts_insert AFTER INSERT ON tickets WHEN new.state = 'waiting'
+            BEGIN {_ONE_MORE_WAITING}; END""",
+        f"""CREATE TRIGGER waiting_counts_enter AFTER UPDATE OF day, service, state ON tickets
+            WHEN new.state = 'waiting' BEGIN {_ONE_MORE_WAITING}; END""",
+        f"""CREATE TRIGGER waiting_counts_leave AFTER UPDATE OF day, service, state ON tickets
+            WHEN old.state = 'waiting' BEGIN {_ONE_LESS_WAITING}; END""",
+        f"""CREATE TRIGGER waiting_counts_delete AFTER DELETE ON tickets WHEN old.state = 'waiting'
+            BEGIN {_ONE_LESS_WAITING}; END""",
+    ):
+        db.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     ("001_tickets_numbers_journal", m001_tickets),
     ("002_users_devices_sessions", m002_people),
@@ -306,4 +353,6 @@ MIGRATIONS: list[Migration] = [
     ("009_appointment_ticket_index", m009_appointment_ticket_index),
     ("010_floor_controls", m010_floor_controls),
     ("011_journal_floor_events", m011_journal_floor_events),
+    ("012_display_zones", m012_display_zones),
+    ("013_waiting_line", m013_waiting_line),
 ]

@@ -10,6 +10,7 @@ from typing import Any, cast
 from flask import Flask
 from flask_socketio import SocketIO
 
+from core import zones
 from core.journal import Event
 from core.origin import socket_origin_check
 from core.site import Site
@@ -21,8 +22,10 @@ DISPLAY_EVENT_PREFIXES = ("ticket.", "counter.")
 # ... and of those, only what it shows: never a ticket id (the visitor's credential for `/t/<id>`), the
 # actor (a staff account), a priority flag, a language, a printer or its fault.
 DISPLAY_FIELDS = ("seq", "at", "type", "number", "service", "counter")
-# The supervisor's message on the displays: its text(s) and end, never its author or reason.
-DISPLAY_FLOOR_FIELDS = {"floor.ticker": ("text", "texts", "ends_at"), "floor.ticker_cleared": ()}
+# The supervisor's message on the displays: its text(s) and end, never its author or reason. A display's new
+# zone: no name, no zone (each display asks for its own snapshot again, and reloads if its zone changed).
+DISPLAY_FLOOR_FIELDS = {"floor.ticker": ("text", "texts", "ends_at"), "floor.ticker_cleared": (),
+                        "display.zone": ()}
 # What changes the kiosks' list of services (a pause, the walk-in stop): a kiosk hears `floor {seq, type}` on
 # `/kiosk` and asks again for its services, in its visitor's language (no author, no reason).
 KIOSK_NAMESPACE = "/kiosk"
@@ -74,10 +77,20 @@ def broadcaster(socketio: SocketIO, site: Site):  # type: ignore[no-untyped-def]
         waiting = site.waiting_counts()
         for namespace in NAMESPACES:
             payload = projected(namespace, event)
-            if payload is not None:
+            if payload is not None and namespace == "/display" and event.type in zones.CALLS:
+                emit_to_zones(socketio, site, event, {**payload, "waiting": waiting})
+            elif payload is not None:
                 room = SUPERVISORS_ROOM if for_supervisors_only(namespace, event) else None
                 socketio.emit("event", {**payload, "waiting": waiting}, namespace=namespace, to=room)
         if event.type in KIOSK_FLOOR_EVENTS:
             socketio.emit("floor", {"seq": event.seq, "type": event.type}, namespace=KIOSK_NAMESPACE)
 
     return broadcast
+
+
+def emit_to_zones(socketio: SocketIO, site: Site, event: Event, payload: dict[str, Any]) -> None:
+    """A call, to the displays of each zone in use: the call itself where it belongs, else its `seq` only
+    (core/zones.py). Each display is in exactly one zone's room; the whole site's room gets every call."""
+    socketio.emit("event", payload, namespace="/display", to=zones.EVERYWHERE.room)
+    for zone in zones.in_use(site.store.read()):
+        socketio.emit("event", zones.message(zone, event, payload), namespace="/display", to=zone.room)

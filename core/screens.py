@@ -72,14 +72,19 @@ class ScreenNamespace(Namespace):
             if len(missed) <= limit and (missed or last_seq <= self.site.last_seq()):
                 waiting = self.site.waiting_counts()
                 for event in missed:
-                    payload = projected(self.namespace, event)
-                    if payload is not None and self.may_hear(event):
-                        emit("event", {**payload, "waiting": waiting, "replay": True})
+                    message = self.message(event, waiting)
+                    if message is not None:
+                        emit("event", {**message, "replay": True})
                 emit("synced", {"seq": missed[-1].seq if missed else last_seq})
                 return
         snapshot = self.snapshot()
         emit("snapshot", snapshot)
         emit("synced", {"seq": snapshot["seq"]})
+
+    def message(self, event: Event, waiting: dict[str, int]) -> dict[str, Any] | None:
+        """What this connection gets of `event` in a catch-up (None: nothing)."""
+        payload = projected(self.namespace, event)
+        return {**payload, "waiting": waiting} if payload is not None and self.may_hear(event) else None
 
     def may_hear(self, event: Event) -> bool:
         """Payments are for supervisors' pages only (core/realtime.py)."""

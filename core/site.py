@@ -23,6 +23,7 @@ from core.forecasts import Forecasts
 from core.states import Action
 from core.store import Store
 from core.tickets import Ticket
+from core.zones import EVERYWHERE, Zone
 
 COUNTER_ACTIONS = (Action.RECALL, Action.START, Action.FINISH, Action.NO_SHOW)
 
@@ -321,19 +322,24 @@ class Site:
         ))
         return Ticket(**rows[0]) if rows else None
 
-    def recent_calls(self, limit: int = 8) -> list[dict[str, Any]]:
+    def recent_calls(self, limit: int = 8, zone: Zone = EVERYWHERE) -> list[dict[str, Any]]:
+        """Today's last calls, newest first; of a display's zone only (core/zones.py) when given one."""
+        in_zone, values = zone.sql()
         rows = self.store.read().query(
-            """SELECT number, service, counter, called_at, state FROM tickets
-               WHERE day = ? AND called_at IS NOT NULL AND counter IS NOT NULL
+            f"""SELECT number, service, counter, called_at, state FROM tickets
+               WHERE day = ? AND called_at IS NOT NULL AND counter IS NOT NULL{in_zone}
                ORDER BY called_at DESC LIMIT ?""",
-            [self.today(), limit],
+            [self.today(), *values, limit],
         )
         return list(rows)
 
-    def screen_snapshot(self) -> dict[str, Any]:
-        """What a screen shows, as of one journal seq (one read transaction, so they agree)."""
+    def screen_snapshot(self, zone: Zone = EVERYWHERE) -> dict[str, Any]:
+        """What a screen shows, as of one journal seq (one read transaction, so they agree); a zoned display
+        gets its zone's calls and waiting counts."""
         with self.store.reading() as db:
-            return {"seq": self.last_seq(), "waiting": self.waiting_counts(), "recent": self.recent_calls(),
+            waiting = self.waiting_counts()
+            return {"seq": self.last_seq(), "recent": self.recent_calls(zone=zone),
+                    "waiting": {code: waiting[code] for code in zone.panel(list(waiting))},
                     "ticker": floor_rules.ticker(db, self.config, now())}
 
     def overview(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import math
 
 import sqlite_utils
 
+from core import floor_control
 from core.config import SiteConfig
 from core.tickets import Ticket
 
@@ -34,9 +35,11 @@ def average_service_minutes(db: sqlite_utils.Database, config: SiteConfig, servi
     return float(config.service(service).average_service_minutes)
 
 
-def counters_for(db: sqlite_utils.Database, config: SiteConfig, service: str) -> int:
-    """Open counters serving `service`; if none is open yet, the counters configured for it."""
-    serving = [c.number for c in config.counters.values() if service in c.services]
+def counters_for(db: sqlite_utils.Database, config: SiteConfig, service: str, day: str) -> int:
+    """Open counters that take `service` on `day` (a supervisor's change for the day included); if none of
+    them is open yet, all the counters that take it that day; 1 if none does."""
+    serving = [number for number, services in floor_control.counters_taking(db, config, day).items()
+               if service in services]
     if not serving:
         return 1
     marks = ", ".join("?" for _ in serving)
@@ -57,19 +60,22 @@ def extra_persons_ahead(db: sqlite_utils.Database, ticket: Ticket) -> int:
 
 def estimate_minutes(db: sqlite_utils.Database, config: SiteConfig, ticket: Ticket, ahead: int) -> int:
     """A first estimate: people ahead (a family appointment counting its persons) × mean service time ÷
-    counters serving the service, rounded up."""
+    counters serving the service today, rounded up."""
     if ahead == 0:
         return 0
     persons = ahead + extra_persons_ahead(db, ticket)
     minutes = persons * average_service_minutes(db, config, ticket.service, ticket.day)
     # Rounded first: julianday() arithmetic and float products leave 4.0000001, which must not become 5.
-    return math.ceil(round(minutes / counters_for(db, config, ticket.service), 3))
+    return math.ceil(round(minutes / counters_for(db, config, ticket.service, ticket.day), 3))
 
 
 def waiting_counts(db: sqlite_utils.Database, config: SiteConfig, day: str) -> dict[str, int]:
+    """Waiting tickets per service on `day`, every configured service included. Read from `waiting_counts`,
+    which triggers keep with every change of a ticket (core/migrations.py, 013): every screen message carries
+    these, and counting the waiting tickets each time grew with the line."""
     counts = dict.fromkeys(config.services, 0)
     rows = db.execute(
-        "SELECT service, COUNT(*) FROM tickets WHERE day = ? AND state = 'waiting' GROUP BY service", [day]
+        "SELECT service, waiting FROM waiting_counts WHERE day = ? AND waiting > 0", [day]
     ).fetchall()
     counts.update({service: int(count) for service, count in rows})
     return counts

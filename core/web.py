@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, jsonify, request, session
+from babel import Locale
+from flask import Flask, current_app, g, jsonify, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, gettext
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
 from core import devices, sessions
@@ -212,6 +215,17 @@ def language_context(lang: str | None = None) -> dict[str, Any]:
     return {"lang": lang, "rtl": lang in RTL_LANGUAGES}
 
 
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector: `pick_language`'s choice as a babel Locale, parsed once per language
+    (given a code, Flask-Babel would parse it again on every request)."""
+    return _locale(pick_language())
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
 def pick_language() -> str:
     """?lang=, then the JSON body's lang, then the session, then the browser, then the site default."""
     config = site().config
@@ -227,4 +241,23 @@ def pick_language() -> str:
     for candidate in candidates:
         if candidate in languages:
             return str(candidate)
+    if "Accept-Language" not in request.headers:  # a kiosk's scripted request: nothing to parse
+        return str(config.site["default_language"])
     return request.accept_languages.best_match(languages) or config.site["default_language"]
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, with its signing serializer built once per secret key instead of on
+    every request (a kiosk's request, which has no cookie, built one too): docs/serving.md, "Cost per ticket".
+    A changed key (or key fallbacks) builds a new one."""
+
+    def __init__(self) -> None:
+        self._built: tuple[Any, URLSafeTimedSerializer | None] = (None, None)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        built_for, serializer = self._built
+        if built_for != keys:
+            serializer = super().get_signing_serializer(app)
+            self._built = (keys, serializer)
+        return serializer

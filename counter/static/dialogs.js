@@ -1,4 +1,4 @@
-// The desk's two dialogs: transfer (to a service or a counter) and "are you sure?". Escape closes both.
+// The staff pages' dialogs: transfer (to a service or a counter) and "are you sure?". Escape closes both.
 import { format } from "./api.js";
 
 function button(label, detail, testid, onClick) {
@@ -33,13 +33,19 @@ export function chooseTransferTarget({ ticket, services, counters, myCounter, se
   });
 }
 
-// Resolves to true when the agent confirms.
-export function confirmAction(message) {
+// Resolves to true when the person confirms; Escape or Cancel resolves to false. `okLabel`, when given, names
+// the OK button after the action. Either way the focus goes back to what had it (the button that asked).
+export function confirmAction(message, okLabel) {
   const dialog = document.getElementById("confirm-dialog");
   document.getElementById("confirm-text").textContent = message;
+  if (okLabel) dialog.querySelector("button[value=ok]").textContent = okLabel;
   dialog.returnValue = "";
+  const opener = document.activeElement;
   return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.addEventListener("close", () => {
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+      resolve(dialog.returnValue === "ok");
+    }, { once: true });
     dialog.showModal();
   });
 }

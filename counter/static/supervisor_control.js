@@ -1,8 +1,10 @@
 // The supervisor's floor controls (core/floor_control.py): pause a service at the kiosks, stop walk-in tickets,
 // the displays' message, a counter's services, close a counter left open. Each action sends the "why" field
-// (kept in the journal). Live without polling: supervisor.js's /counter socket hands every journal event over
-// as `dour:event`; a floor or counter event reloads this panel.
+// (kept in the journal); the three that turn visitors or an agent away (pause, stop walk-ins, close a counter)
+// ask first, in dialogs.js's confirmation. Live without polling: supervisor.js's /counter socket hands every
+// journal event over as `dour:event`; a floor or counter event reloads this panel.
 import { api, format, showAlert, clearAlert } from "./api.js";
+import { confirmAction } from "./dialogs.js";
 import { siteTimeFormat } from "./site_time.js";
 
 const strings = JSON.parse(document.getElementById("control-strings").textContent);
@@ -115,11 +117,26 @@ function tickerTexts() {
   return texts;
 }
 
-$("pause").addEventListener("click", () => act("POST",
-  `${FLOOR}/services/${encodeURIComponent($("pause-service").value)}/pause`,
-  { reason: $("pause-reason").value, note: $("pause-note").value }));
-$("walk-ins-stop").addEventListener("click", () => act("POST", `${FLOOR}/walk-ins/stop`,
-  { reason: why(), at: $("walk-ins-rule").value === "at" ? $("walk-ins-at").value : null }));
+// Asks `question`, then does `action` if the supervisor confirms (the values were read before asking).
+async function confirmThen(question, okLabel, action) {
+  if (await confirmAction(question, okLabel)) action();
+}
+
+$("pause").addEventListener("click", () => {
+  const code = $("pause-service").value;
+  const body = { reason: $("pause-reason").value, note: $("pause-note").value };
+  const pause = () => act("POST", `${FLOOR}/services/${encodeURIComponent(code)}/pause`, body);
+  if (!code) return;
+  confirmThen(format(strings.confirm_pause, { service: serviceName(code) }), strings.pause_ok, pause);
+});
+$("walk-ins-stop").addEventListener("click", () => {
+  const at = $("walk-ins-rule").value === "at" ? $("walk-ins-at").value : null;
+  const body = { reason: why(), at };
+  const stop = () => act("POST", `${FLOOR}/walk-ins/stop`, body);
+  if ($("walk-ins-rule").value === "at" && !at) return stop(); // the server says what is missing
+  const question = at ? format(strings.confirm_walk_ins_at, { time: at }) : strings.confirm_walk_ins_now;
+  return confirmThen(question, strings.walk_ins_ok, stop);
+});
 $("walk-ins-resume").addEventListener("click", () => act("POST", `${FLOOR}/walk-ins/resume`, { reason: why() }));
 $("ticker-send").addEventListener("click", () => act("PUT", `${FLOOR}/ticker`,
   { text: $("ticker-text").value, until: $("ticker-until").value, texts: tickerTexts(), reason: why() }));
@@ -130,8 +147,14 @@ $("counter-services").addEventListener("click", () => act("PUT",
     services: [...$("control-counter-services").querySelectorAll("input:checked")].map((box) => box.value),
     reason: why(),
   }));
-$("counter-close").addEventListener("click", () => act("POST",
-  `${FLOOR}/counters/${$("control-counter").value}/close`, { reason: why() }));
+$("counter-close").addEventListener("click", () => {
+  const number = $("control-counter").value;
+  const counter = overview.counters.find((c) => String(c.number) === number);
+  const body = { reason: why() };
+  const close = () => act("POST", `${FLOOR}/counters/${number}/close`, body);
+  confirmThen(format(strings.confirm_counter_close, { counter: number, agent: counter?.agent || "–" }),
+    strings.counter_close_ok, close);
+});
 
 let timer = null;
 document.addEventListener("dour:event", (event) => {

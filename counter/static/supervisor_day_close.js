@@ -126,7 +126,7 @@ async function closeDay() {
   const count = left.waiting + left.called + left.serving;
   const question = format(leftover === "carry" ? strings.confirm_carry : strings.confirm_no_show,
     { count, serving: left.called + left.serving, appointments: view.appointments_not_checked_in });
-  if (!(await confirmAction(question))) return;
+  if (!(await confirmAction(question, strings.confirm_ok))) return;
   await actThenRefresh(async () => {
     const answer = await api("POST", "/api/supervisor/day-close", { leftover, force: true });
     renderSummary(answer.summary);

@@ -1,5 +1,5 @@
-"""Closing the day from the supervisor's page in Chromium: the confirmation says what ends, the summary is
-shown after, and the page keeps showing it (a second close is not offered)."""
+"""Closing the day from the supervisor's page in Chromium: the confirmation says what ends (Cancel or Escape
+change nothing), the summary is shown after, and the page keeps showing it (a second close is not offered)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ def test_supervisor_closes_the_day_after_confirming(server: Any, dour: Any, brow
     assert "3" in dialog.inner_text() and "reportés" in dialog.inner_text()
     page.screenshot(path=str(output_dir / "1-confirm.png"), full_page=True)
     page.get_by_test_id("confirm-cancel").click()
+    assert page.get_by_test_id("day-summary").is_hidden()
+    page.get_by_test_id("close-day").click()
+    dialog.wait_for()
+    page.keyboard.press("Escape")  # cancels too, and the focus goes back to the button
+    dialog.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.dataset.testid") == "close-day"
     assert page.get_by_test_id("day-summary").is_hidden()
 
     page.get_by_test_id("close-day").click()

@@ -123,6 +123,33 @@ def test_the_range_shrinks_as_time_passes_without_a_refresh(site, clock, add_age
     assert after.p50 == max(0, before.p50 - 5)
 
 
+def test_the_replay_gives_each_counter_the_services_it_takes_today(site, clock, add_agent) -> None:
+    """A supervisor's change of a counter's services for the day is the capacity the forecast replays:
+    counter 6 (legalisation by configuration) taking passports today calls them; counter 1 no longer taking
+    them does not, in the morning (every counter, none open yet) as once counters are open."""
+    from core import floor_control
+    from core.forecast import read_queue
+
+    clock.set(NOW)
+    site.control_floor(floor_control.set_counter_services, actor="user:1", counter=6,
+                       services=["passport"], reason="Queue at passports")
+    site.control_floor(floor_control.set_counter_services, actor="user:1", counter=1, services=["cnie"],
+                       reason="Identity cards only")
+
+    def passport_desks() -> list[int]:
+        with site.store.reading() as db:
+            desks = read_queue(db, site.config, NOW).desks
+        return [desk.number for desk in desks if "passport" in desk.services]
+
+    assert passport_desks() == [2, 3, 6]  # the morning: every counter, as it is today
+    site.open_counter(1, add_agent(site, "one"))
+    site.open_counter(6, add_agent(site, "six"))
+    assert passport_desks() == [6]
+    tickets = [issue(site) for _ in range(3)]
+    result = site.forecasts.refresh()
+    assert all(ticket.ticket.id in result.tickets for ticket in tickets)  # counter 6 calls them
+
+
 @pytest.mark.parametrize("order", ["current", "fifo", "deadline"])
 def test_every_order_gives_a_range(config, order: str) -> None:
     desks = (Desk(1, frozenset({"passport"})),)

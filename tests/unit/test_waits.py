@@ -85,3 +85,36 @@ def test_waiting_counts_cover_every_service(site) -> None:
     counts = site.waiting_counts()
     assert set(counts) == set(site.config.services)
     assert (counts["passport"], counts["legalisation"], counts["cnie"]) == (2, 1, 0)
+
+
+def test_estimate_counts_a_counter_only_for_the_services_it_takes_today(site, clock, add_agent) -> None:
+    """A supervisor's change of a counter's services for the day (core/floor_control.py) changes the
+    capacity the estimate divides by, both ways: counter 6 (legalisation, by configuration) taking passports
+    today counts for them, counter 1 no longer taking them does not."""
+    from core import floor_control
+
+    clock.set(START)
+    tickets = [issue(site) for _ in range(4)]
+    site.open_counter(1, add_agent(site, "one"))
+    site.open_counter(6, add_agent(site, "six"))
+    assert site.ticket_view(tickets[3].ticket.id).wait_minutes == 3 * 12  # counter 1 only
+    site.control_floor(floor_control.set_counter_services, actor="user:1", counter=6,
+                       services=["passport", "legalisation"], reason="Queue at passports")
+    assert site.ticket_view(tickets[3].ticket.id).wait_minutes == 3 * 12 // 2  # counters 1 and 6
+    site.control_floor(floor_control.set_counter_services, actor="user:1", counter=1, services=["cnie"],
+                       reason="Identity cards only")
+    assert site.ticket_view(tickets[3].ticket.id).wait_minutes == 3 * 12  # counter 6 only
+
+
+def test_before_any_counter_opens_the_estimate_divides_by_the_counters_taking_it_today(site, clock) -> None:
+    from core import floor_control
+
+    clock.set(START)
+    site.control_floor(floor_control.set_counter_services, actor="user:1", counter=3, services=["cnie"],
+                       reason="Identity cards only")
+    tickets = [issue(site) for _ in range(4)]
+    assert tickets[3].wait_minutes == 3 * 12 // 2  # counters 1 and 2, not 3 any more
+    tomorrow = START + timedelta(days=1)
+    clock.set(tomorrow)
+    later = [issue(site) for _ in range(4)]
+    assert later[3].wait_minutes == 3 * 12 // 3  # the change was for one day only
