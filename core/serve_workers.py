@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
 from gunicorn.workers.ggevent import GeventWorker
 from gunicorn.workers.gthread import ThreadWorker
+
+SWEEP_SECONDS = 0.1
 
 
 def release_screens(app: Any) -> None:
@@ -84,8 +87,14 @@ class SiteGeventWorker(GeventWorker):  # type: ignore[misc]
                     getattr(client, "_sock", client).shutdown(socket.SHUT_RDWR)
 
     def let_go(self) -> None:
-        self.end_idle_connections()
-        release_screens(loaded_app(self))
+        """Until the process ends: gunicorn closes its listener only at its next look at `alive` (within a
+        second), and a screen dropped now reconnects at once, so what comes in meanwhile goes the same way."""
+        import gevent
+
+        while True:
+            self.end_idle_connections()
+            release_screens(loaded_app(self))
+            gevent.sleep(SWEEP_SECONDS)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         super().handle_exit(sig, frame)
@@ -97,5 +106,10 @@ class SiteGeventWorker(GeventWorker):  # type: ignore[misc]
 class SiteThreadWorker(ThreadWorker):  # type: ignore[misc]
     def handle_exit(self, sig: int, frame: Any) -> None:
         super().handle_exit(sig, frame)
-        threading.Thread(target=release_screens, args=(loaded_app(self),), daemon=True).start()
+        threading.Thread(target=self.let_go, daemon=True).start()
+
+    def let_go(self) -> None:
+        while True:  # as SiteGeventWorker.let_go
+            release_screens(loaded_app(self))
+            time.sleep(SWEEP_SECONDS)
 

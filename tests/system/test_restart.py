@@ -139,7 +139,9 @@ def test_display_catches_up_after_a_graceful_restart(server: Any, dour: Any) -> 
               f"start → healthy {up - stopped:.2f} s, display reconnected {reconnected - stopping:.2f} s and "
               f"caught up {caught_up - stopping:.2f} s after SIGTERM (the missed call "
               f"{'replayed by seq' if replayed else 'live'}); connections: {len(display.connects)}")
-        assert len(display.connects) == 2
+        # 2, or 3 when it came back in the second before the old worker closed its listener and was let go
+        # again (core/serve_workers.py): either way each event once, in order (above).
+        assert 2 <= len(display.connects) <= 3
     finally:
         display.sio.disconnect()
         for http in (agent, kiosk, again):
