@@ -92,7 +92,9 @@ def test_browser_units_keep_the_screen_awake_and_restart() -> None:
     for name in ("dour-kiosk.service", "dour-display.service"):
         text = (ROOT / "systemd" / name).read_text(encoding="utf-8")
         for line in ("ExecStart=/usr/bin/chromium --kiosk ", "ExecStartPre=-/usr/bin/xset s off",
-                     "ExecStartPre=-/usr/bin/xset -dpms", "Restart=always", "${DOUR_URL}"):
+                     "ExecStartPre=-/usr/bin/xset -dpms", "Restart=always", "${DOUR_URL}",
+                     # calls on the displays, the audio guide on a kiosk page that reloaded by itself
+                     "--autoplay-policy=no-user-gesture-required"):
             assert line in text, f"{name} lacks {line!r}"
 
 
