@@ -14,6 +14,9 @@ VENDOR_JS := node_modules/socket.io-client/dist/socket.io.min.js
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard core/translations/*/LC_MESSAGES/messages.po))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Test files run in this many processes (pytest-xdist, one file per process at a time): most of a browser or
+# server test is waiting, so two workers on two cores take about 10 minutes where one took 16. 1 runs serially.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint bench apt venv translations extract clean install
 
@@ -21,7 +24,7 @@ demo: apt venv translations $(VENDOR_JS)
 	$(BIN)/dour demo
 
 test: apt venv translations $(VENDOR_JS)
-	$(BIN)/python -m pytest; status=$$?; \
+	$(BIN)/python -m pytest $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 
 # Dour on this machine as a site server: the dour user, /etc/dour, /var/lib/dour, /opt/dour and its own venv,

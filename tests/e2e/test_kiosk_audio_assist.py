@@ -69,6 +69,14 @@ class Listener:
             timeout=20_000)
         return self.said()[-1]
 
+    def found(self, before: int, opening: str) -> list[str]:
+        """The first utterance after the `before` first ones that opens with `opening`, once its sound has
+        started (another one may already have followed it)."""
+        script = """([n, opening]) => (window.dourSpoken || []).slice(n)
+          .find((entry) => entry.said[0].startsWith(opening) && entry.start)"""
+        self.page.wait_for_function(script, arg=[before, opening], timeout=20_000)
+        return list(self.page.evaluate(f"(args) => ({script})(args).said", [before, opening]))
+
     def last_entry(self) -> dict[str, Any]:
         return dict(self.page.evaluate("() => window.dourSpoken.at(-1)"))
 
@@ -138,11 +146,13 @@ def test_a_visitor_takes_a_ticket_with_the_keypad_alone_and_hears_its_number(
     assert page.get_by_test_id("idle-warning").is_hidden()
     assert page.get_by_test_id("services-screen").is_visible()
 
-    # OK presses the service the guide had reached: the ticket's number and the wait are read out.
+    # OK presses the service the guide had reached: the ticket's number and the wait are read out (and, once
+    # it has printed, "Take your printed ticket." may already follow).
+    before = len(listener.said())
     page.keyboard.press("Enter")
     page.get_by_test_id("ticket-screen").wait_for()
     number = page.get_by_test_id("ticket-number").inner_text().strip()
-    ticket = listener.next()
+    ticket = listener.found(before, "Your number")
     assert ticket[:2] == [f"Your number is {number}.", "Consular registration"]
     assert re.fullmatch(r"Estimated wait in minutes: \d+( to \d+)?\.", ticket[2])
     assert ticket[3] == "People ahead of you: 0."
