@@ -81,10 +81,10 @@ def refresh_cost(order: str, queue: int, repeat: int, runs: int) -> dict[str, An
             "best_ms": round(min(timings), 1)}
 
 
-def one_day(job: tuple[str, int, int]) -> dict[str, Any]:
-    name, seed, runs = job
+def one_day(job: tuple[str, int, int, int]) -> dict[str, Any]:
+    name, seed, runs, every = job
     started = time.perf_counter()
-    result = accuracy_day(site_config.load(env={}), profile.load(name), seed, runs=runs)
+    result = accuracy_day(site_config.load(env={}), profile.load(name), seed, runs=runs, every=every)
     return {"figure": "accuracy", **result, "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -96,11 +96,13 @@ def main() -> None:
     parser.add_argument("--profiles", default="mid,large", help="'' to skip the accuracy days")
     parser.add_argument("--seeds", default="1..3")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--every", type=int, default=1, help="score every n-th ticket issued (faster days)")
+    parser.add_argument("--skip-refresh", action="store_true")
     args = parser.parse_args()
-    for order in ORDERS:
+    for order in ORDERS if not args.skip_refresh else ():
         _limits.emit(**refresh_cost(order, args.queue, args.repeat, args.runs))
     first, last = (int(part) for part in args.seeds.split(".."))
-    jobs = [(name, seed, args.runs) for name in filter(None, args.profiles.split(","))
+    jobs = [(name, seed, args.runs, args.every) for name in filter(None, args.profiles.split(","))
             for seed in range(first, last + 1)]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for line in pool.map(one_day, jobs):

@@ -7,7 +7,9 @@ times around those means, and keeps for each ticket the 10th, 50th and 90th perc
 its call. "Ghost" tickets — a walk-in of each service arriving now, with and without priority — give the
 kiosk its estimate before a visitor takes a ticket; a ghost is called like anyone but holds no counter.
 
-The replay knows no future arrivals, breaks or transfers: docs/queue-policy.md measures how much that costs.
+A counter closed earlier today, after it had been open, is taken for a counter on a break: it comes back in
+the replay after a break drawn from today's measured breaks. The replay knows no future walk-ins, breaks still
+to come or transfers: docs/queue-policy.md measures how much that costs.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from core import floor_control
+from core.clock import utc_iso
 from core.config import SiteConfig
 from core.replay import Plan, QueuedTicket, Rules
+from core.report_series import FLOOR_EVENTS, day_start
 
 MIN_SAMPLES = 5  # finished calls of a service before its measured mean replaces the configured one
 SIGMA = 0.45  # spread of the logarithm of a service time (the simulator's profiles use 0.4 to 0.5)
@@ -31,6 +35,10 @@ RECENT_CALLS = 40  # the last walk-in calls that decide whose turn the priority 
 SHOW_RATE = 0.85  # booked appointments that come, until today's book says otherwise
 EXPECTED_HORIZON = 180.0  # minutes: appointments booked later than that do not change today's forecasts
 SHOW_SAMPLES = 10  # appointments whose check-in window closed before today's rate replaces SHOW_RATE
+BREAK_MINUTES = 30.0  # a break's mean length until BREAK_SAMPLES breaks were measured today
+BREAK_SAMPLES = 3
+LONGEST_BREAK = 120.0  # minutes: closed longer than this or 2 mean breaks, a counter is gone for the day
+BREAK_SIGMA = 0.5  # spread of the logarithm of a break's length
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class Desk:
     services: frozenset[str]
     held_service: str | None = None
     held_for: float = 0.0
+    away_for: float | None = None  # closed for a break this many minutes ago (None: open now)
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class Queue:
     targets: dict[str, float] = field(default_factory=dict)
     expected: tuple[QueuedTicket, ...] = ()  # booked appointments not checked in yet
     show_rate: float = SHOW_RATE  # the share of those who will come
+    break_minutes: float = BREAK_MINUTES  # today's mean break (a closed counter's time away)
 
 
 @dataclass(frozen=True)
@@ -103,11 +113,13 @@ def read_queue(db: sqlite_utils.Database, config: SiteConfig, moment: datetime) 
                                  _minutes(row[5], moment) if row[5] else None, row[6], max(1, int(row[7])))
                     for row in rows)
     late = float(config.policy["checkin_late_minutes"])
-    return Queue(moment, waiting, _desks(db, config, moment), _mean_minutes(db, config, day),
+    closings, break_minutes = _breaks(db, config, day, moment)
+    return Queue(moment, waiting, _desks(db, config, moment, closings, break_minutes),
+                 _mean_minutes(db, config, day),
                  _recent_calls(db, day), str(config.policy.get("order", "current")),
                  int(config.policy["priority_share"]), float(config.policy.get("starvation_minutes", 90)),
                  {code: float(s.target_wait_minutes) for code, s in config.services.items()},
-                 _expected(db, config, day, moment, late), _show_rate(db, day, moment, late))
+                 _expected(db, config, day, moment, late), _show_rate(db, day, moment, late), break_minutes)
 
 
 def _expected(db: sqlite_utils.Database, config: SiteConfig, day: str, moment: datetime,
@@ -135,19 +147,48 @@ def _show_rate(db: sqlite_utils.Database, day: str, moment: datetime, late: floa
     return float(came) / count if count >= SHOW_SAMPLES else SHOW_RATE
 
 
-def _desks(db: sqlite_utils.Database, config: SiteConfig, moment: datetime) -> tuple[Desk, ...]:
-    """The counters open now, each with the services it takes today (a supervisor's change included);
-    before any opens (the morning), every configured counter, free."""
+def _breaks(db: sqlite_utils.Database, config: SiteConfig, day: str,
+            moment: datetime) -> tuple[dict[int, float], float]:
+    """From today's `counter.opened`/`counter.closed` events: the counters closed now after having been
+    open (minutes since their close), and today's mean break (a close followed by a reopening within
+    LONGEST_BREAK), BREAK_MINUTES until BREAK_SAMPLES were seen."""
+    closed: dict[int, float] = {}
+    lengths: list[float] = []
+    for type_, at, counter in db.execute(
+            f"""SELECT type, at, json_extract(data, '$.counter') FROM journal
+                WHERE {FLOOR_EVENTS} AND at >= ? ORDER BY at, seq""",
+            [utc_iso(day_start(config, day))]):
+        if counter is None or type_ not in ("counter.opened", "counter.closed"):
+            continue
+        minutes = -_minutes(at, moment)
+        if type_ == "counter.closed":
+            closed[int(counter)] = minutes
+        elif int(counter) in closed:
+            away = closed.pop(int(counter)) - minutes
+            if 0 < away <= LONGEST_BREAK:
+                lengths.append(away)
+    mean = sum(lengths) / len(lengths) if len(lengths) >= BREAK_SAMPLES else BREAK_MINUTES
+    return closed, mean
+
+
+def _desks(db: sqlite_utils.Database, config: SiteConfig, moment: datetime, closings: dict[int, float],
+           break_minutes: float) -> tuple[Desk, ...]:
+    """The counters open now, each with the services it takes today (a supervisor's change included), and
+    those on a break (closed less than LONGEST_BREAK and two mean breaks ago); before any opens (the
+    morning), every configured counter, free."""
     held = {int(row[0]): (str(row[1]), -_minutes(row[2], moment)) for row in db.execute(
         """SELECT counter, service, called_at FROM tickets
            WHERE state IN ('called', 'serving') AND counter IS NOT NULL AND called_at IS NOT NULL""")}
     numbers = [int(row[0]) for row in db.execute("SELECT counter FROM counter_sessions ORDER BY counter")]
     numbers = [n for n in numbers if n in config.counters] or sorted(config.counters)
+    limit = min(LONGEST_BREAK, 2 * break_minutes)
+    away = {n: minutes for n, minutes in closings.items()
+            if n in config.counters and n not in numbers and minutes < limit}
     taking = floor_control.counters_taking(db, config, config.local_day(moment))
     desks = []
-    for number in numbers:
+    for number in sorted({*numbers, *away}):
         service, since = held.get(number, (None, 0.0))
-        desks.append(Desk(number, frozenset(taking[number]), service, since))
+        desks.append(Desk(number, frozenset(taking[number]), service, since, away.get(number)))
     return tuple(desks)
 
 
@@ -229,7 +270,8 @@ def replay(plan: Plan, queue: Queue, laws: dict[str, tuple[float, float]], rng: 
     counter with nobody to call waits for the next expected appointment it could take."""
     called: list[float | None] = [None] * len(plan.tickets)
     run = plan.start(queue.recent_calls, absent)
-    free = [(_remaining(desk, laws, rng), index) for index, desk in enumerate(queue.desks)]
+    free = [(_opens_in(desk, queue.break_minutes, laws, rng), index)
+            for index, desk in enumerate(queue.desks)]
     heapq.heapify(free)
     while free and run.left:
         moment, desk = heapq.heappop(free)
@@ -249,6 +291,24 @@ def replay(plan: Plan, queue: Queue, laws: dict[str, tuple[float, float]], rng: 
             if due is not None:
                 heapq.heappush(free, (max(due, moment + 0.1), desk))
     return called
+
+
+def _opens_in(desk: Desk, break_minutes: float, laws: dict[str, tuple[float, float]],
+              rng: random.Random) -> float:
+    """Minutes until the counter can call: back from its break, or done with the ticket it holds."""
+    return _back(desk, break_minutes, rng) if desk.away_for is not None else _remaining(desk, laws, rng)
+
+
+def _back(desk: Desk, break_minutes: float, rng: random.Random) -> float:
+    """When a counter on a break opens again: a break (lognormal around today's mean) longer than the time
+    it has already been away; soon, when the draws keep falling short."""
+    away = desk.away_for or 0.0
+    mu = math.log(break_minutes) - BREAK_SIGMA * BREAK_SIGMA / 2
+    for _ in range(4):
+        total = rng.lognormvariate(mu, BREAK_SIGMA)
+        if total > away:
+            return total - away
+    return min(5.0, break_minutes / 4)
 
 
 def _remaining(desk: Desk, laws: dict[str, tuple[float, float]], rng: random.Random) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -157,3 +158,51 @@ def test_every_order_gives_a_range(config, order: str) -> None:
                   dict.fromkeys(config.services, 10.0), (), order=order)
     result = forecast(queue, config, runs=20, seed=3)
     assert set(result.tickets) == {"a", "b"}
+
+
+def test_a_counter_closed_for_a_break_comes_back_in_the_replay(site, clock, add_agent) -> None:
+    """Counter 2 closed 10 minutes ago after an hour open: the replay counts it as on a break, back after
+    today's mean break (30 minutes until three breaks were measured), not as gone for the day; a counter
+    closed longer than two mean breaks ago is gone; one never opened today is not waited for."""
+    from core.forecast import read_queue
+
+    clock.set(NOW, step=timedelta(0))
+    one, two, three = (add_agent(site, name) for name in ("one", "two", "three"))
+    site.open_counter(1, one)
+    site.open_counter(2, two)
+    site.open_counter(3, three)
+    clock.advance(timedelta(minutes=5))
+    site.close_counter(3, three)  # closed at 09:05: 75 minutes ago at 10:20
+    clock.advance(timedelta(minutes=65))
+    site.close_counter(2, two)  # closed at 10:10
+    clock.advance(timedelta(minutes=10))
+    moment = NOW + timedelta(minutes=80)
+    with site.store.reading() as db:
+        queue = read_queue(db, site.config, moment)
+    assert [(desk.number, desk.away_for) for desk in queue.desks] == [(1, None), (2, 10.0)]
+    assert queue.break_minutes == 30.0
+
+    queue = replace(queue, waiting=tuple(walk_in(f"t{i}", -30 + i) for i in range(12)), expected=(),
+                    mean_minutes=dict.fromkeys(site.config.services, 10.0))
+    with_break = forecast(queue, site.config, runs=40, seed=2, sigma=0.0)
+    gone = forecast(replace(queue, desks=queue.desks[:1]), site.config, runs=40, seed=2, sigma=0.0)
+    # Ten minutes a visitor: alone, counter 1 calls the last of 12 after 110 minutes; with counter 2 back
+    # after about 20 more minutes, much sooner.
+    assert gone.tickets["t11"].p50 == 110
+    assert with_break.tickets["t11"].p50 < 75
+
+
+def test_breaks_measured_today_replace_the_default_length(site, clock, add_agent) -> None:
+    from core.forecast import read_queue
+
+    clock.set(NOW, step=timedelta(0))
+    agent = add_agent(site, "one")
+    for minutes in (10, 14, 18):  # three breaks of 10, 14 and 18 minutes: a mean of 14
+        site.open_counter(1, agent)
+        clock.advance(timedelta(minutes=30))
+        site.close_counter(1, agent)
+        clock.advance(timedelta(minutes=minutes))
+    site.open_counter(1, agent)
+    with site.store.reading() as db:
+        queue = read_queue(db, site.config, NOW + timedelta(hours=3))
+    assert queue.break_minutes == 14.0
