@@ -8,6 +8,10 @@ waits `DEBOUNCE_SECONDS` for the burst to settle, recomputes, then rests until
 server's time: docs/serving.md, "Cost per ticket"); with no event it still refreshes every `MAX_AGE_SECONDS`
 (time passes: appointments fall due, services run long). The replay runs in gevent's thread pool under
 gevent, so the server's loop goes on serving meanwhile.
+
+Next to it, at most every `STAFFING_SECONDS`, the supervisors' staffing advice on the same queue
+(core/staffing.py, `Forecasts.refresh_staffing`): kept here too, and handed to the listeners (the supervisors'
+room on `/counter`, counter/socket.py) when it changed.
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from core import floor_control
 from core.bus import Bus
 from core.clock import now
 from core.config import SiteConfig
-from core.forecast import Estimate, Forecast, forecast, read_queue
+from core.forecast import Estimate, Forecast, Queue, forecast, read_queue
+from core.forecast_calibration import Calibration
 from core.journal import Event
 from core.offload import off_loop
+from core.staffing import Staffing, advise
 from core.store import Store
 from core.tickets import Ticket
 
@@ -31,6 +40,7 @@ DEBOUNCE_SECONDS = 0.5
 MAX_AGE_SECONDS = 30.0
 QUEUE_EVENTS = ("ticket.", "counter.", "floor.")
 MAX_SHARE = 0.05
+STAFFING_SECONDS = 15.0  # the staffing advice is recomputed at most this often (a supervisor's decision)
 
 
 def rest_after(duration: float, interval: float) -> float:
@@ -55,14 +65,51 @@ class Forecasts:
         self.latest: Forecast | None = None
         self.runs = int(config.policy.get("forecast_runs", 40))
         self._seed = 0
+        self.staffing: Staffing | None = None
+        self._read: tuple[Queue, dict[int, tuple[str, ...]]] | None = None  # the last forecast's queue
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.calibration = Calibration()
+        self._service_kinds = {code: next((k for k in ("walk_in", "pickup") if k in service.kinds), "walk_in")
+                               for code, service in config.services.items()}
 
     def refresh(self) -> Forecast:
-        """Read the queue (one read transaction, no write) and replay it; keep the result."""
+        """Read the queue and today's calls (one read transaction, no write), replay the queue, widen the
+        ranges as today's errors say (core/forecast_calibration.py); keep the result."""
+        moment = now()
         with self.store.reading() as db:
-            queue = read_queue(db, self.config, now())
+            queue = read_queue(db, self.config, moment)
+            self.calibration.learn(db, self.config.local_day(moment))
+            taking = floor_control.counters_taking(db, self.config, self.config.local_day(moment))
         self._seed += 1
-        self.latest = off_loop(forecast, queue, self.config, self.runs, self._seed)
+        replayed = off_loop(forecast, queue, self.config, self.runs, self._seed)
+        kinds = {ticket.id: ticket.kind for ticket in queue.waiting}
+        self.calibration.remember(replayed, kinds)
+        self.latest = self.calibration.apply(replayed, kinds, self._service_kinds)
+        self._read = queue, taking
         return self.latest
+
+    def refresh_staffing(self) -> Staffing | None:
+        """The staffing advice on the last forecast's queue (its p50s), with a quarter of its runs; the
+        listeners hear it when what it says changed. None before the first forecast."""
+        latest, read = self.latest, self._read
+        if latest is None or read is None:
+            return None
+        queue, taking = read
+        staffing = off_loop(advise, queue, self.config, taking, latest, max(1, self.runs // 4), self._seed)
+        shown = staffing.to_json()
+        changed = self.staffing is None or self.staffing.to_json()["advice"] != shown["advice"]
+        self.staffing = staffing
+        if changed:
+            for listener in self._listeners:
+                listener(shown)
+        return staffing
+
+    def on_staffing(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """`listener(advice as JSON)` after each change of the staffing advice (in the refresher's thread)."""
+        self._listeners.append(listener)
+
+    def staffing_json(self) -> dict[str, Any] | None:
+        return self.staffing.to_json() if self.staffing is not None else None
 
     def for_ticket(self, ticket: Ticket) -> Estimate | None:
         """A waiting ticket's range; a ticket issued since the last refresh gets what the kiosk showed for
@@ -97,6 +144,7 @@ class ForecastRefresher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="forecast", daemon=True)
         self.refreshes = 0
+        self._staffed_at = float("-inf")
 
     def start(self) -> ForecastRefresher:
         self.bus.subscribe(self._heard)
@@ -123,6 +171,9 @@ class ForecastRefresher:
             try:
                 self.forecasts.refresh()
                 self.refreshes += 1
+                if started - self._staffed_at >= STAFFING_SECONDS:
+                    self._staffed_at = started
+                    self.forecasts.refresh_staffing()
             except Exception:  # noqa: BLE001 - a locked database now is fine at the next turn
                 log.exception("waiting-time forecast")
             spent = time.monotonic() - started

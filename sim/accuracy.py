@@ -1,10 +1,10 @@
 """How true the waiting-time ranges come: a simulated day where each visitor is told a range when they get
 their ticket, then the day runs on and we see when they were really called.
 
-At each issue (walk-in, pickup, appointment check-in) the forecast is computed from the site's database
-exactly as the server's refresher does (core/forecast.py: read the queue, replay it `runs` times), before
-any counter calls the new ticket. Its wait is the minutes from the issue to the call; a transfer's second
-wait is not scored (no range is shown for it).
+At each issue (walk-in, pickup, appointment check-in) the forecast is refreshed from the site's database
+exactly as the server's refresher does (core/forecasts.py: read the queue, replay it `runs` times, widen
+the ranges by the day's errors so far), before any counter calls the new ticket. Its wait is the minutes
+from the issue to the call; a transfer's second wait is not scored (no range is shown for it).
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from core import clock
 from core.config import SiteConfig
-from core.forecast import Estimate, forecast, read_queue
+from core.forecast import Estimate
 from core.site import Site
 from core.store import Store
 from core.tickets import Ticket
@@ -39,7 +38,7 @@ class ToldSimulation(Simulation):
     def __init__(self, site: Site, profile: Profile, visitors: list[Visitor], runs: int,
                  every: int = 1) -> None:
         super().__init__(site, profile, visitors)
-        self.runs = runs
+        site.forecasts.runs = runs
         self.every = max(1, every)
         self.issued = 0
         self.told: list[Told] = []
@@ -48,9 +47,7 @@ class ToldSimulation(Simulation):
         if not ticket.transfers:
             self.issued += 1
         if not ticket.transfers and self.issued % self.every == 0:
-            config = self.site.config
-            queue = read_queue(self.site.store.read(), config, clock.now())
-            found = forecast(queue, config, self.runs, seed=len(self.told)).tickets.get(ticket.id)
+            found = self.site.forecasts.refresh().tickets.get(ticket.id)
             self.told.append(Told(ticket.id, ticket.kind, found, self.now))
         super()._queue_leg(ticket)
 
@@ -71,6 +68,7 @@ def score(told: list[Told], called: dict[str, float]) -> dict[str, Any]:
         "by_p90": share(lambda e, real: real <= e.p90),
         "before_p10": share(lambda e, real: real < e.p10),
         "near_p50": share(lambda e, real: abs(real - e.p50) <= max(5.0, 0.25 * e.p50)),
+        "mean_width_min": round(statistics.fmean(e.p90 - e.p10 for e, _real in rows), 1) if rows else 0.0,
         "median_error_min": statistics.median(real - e.p50 for e, real in rows) if rows else 0.0,
     }
 
