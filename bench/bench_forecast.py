@@ -4,6 +4,9 @@ JSON lines:
 - `figure=refresh`: one refresh (read the queue from SQLite + `policy.forecast_runs` replays) of a queue of
   `--queue` waiting tickets (200 by default) over the large post's 40 counters, per order: median and best of
   `--repeat` refreshes, in ms (target: at most 50 ms);
+- `figure=staffing`: on the same queue, after one refresh, the supervisors' staffing advice (core/staffing.py:
+  the shares on target from that forecast, then a quarter of the runs again with one more counter for at most
+  3 services): median and best of `--repeat` computations in ms, the services replayed and the advice;
 - `figure=accuracy`: per profile and seed (`--profiles mid,large --seeds 1..3`), the share of visitors
   called within the range they were shown (p10–p90), between p50 and p90, by p90, and within
   ±max(5 min, 25 %) of the p50 (sim/accuracy.py), overall and per kind. A large day takes a few minutes: each
@@ -81,6 +84,29 @@ def refresh_cost(order: str, queue: int, repeat: int, runs: int) -> dict[str, An
             "best_ms": round(min(timings), 1)}
 
 
+def staffing_cost(order: str, queue: int, repeat: int, runs: int) -> dict[str, Any]:
+    site = busy_site(order, queue)
+    site.forecasts.runs = runs
+    clock.set_clock(lambda: MOMENT + timedelta(hours=2))
+    try:
+        site.forecasts.refresh()
+        waiting = sum(site.waiting_counts().values())
+        timings = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            staffing = site.forecasts.refresh_staffing()
+            timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        clock.set_clock(None)
+    assert staffing is not None
+    shown = [item.to_json() for item in staffing.advice]
+    advice = [f"{a['service']}/{a['kind']} {a['percent']}->{a['percent_with_counter']}" for a in shown]
+    return {"figure": "staffing", "order": order, "waiting": waiting,
+            "counters": len(site.config.counters), "runs": max(1, runs // 4), "replays": staffing.replays,
+            "median_ms": round(statistics.median(timings), 1), "best_ms": round(min(timings), 1),
+            "advice": advice}
+
+
 def one_day(job: tuple[str, int, int, int]) -> dict[str, Any]:
     name, seed, runs, every = job
     started = time.perf_counter()
@@ -101,6 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     for order in ORDERS if not args.skip_refresh else ():
         _limits.emit(**refresh_cost(order, args.queue, args.repeat, args.runs))
+        _limits.emit(**staffing_cost(order, args.queue, args.repeat, args.runs))
     first, last = (int(part) for part in args.seeds.split(".."))
     jobs = [(name, seed, args.runs, args.every) for name in filter(None, args.profiles.split(","))
             for seed in range(first, last + 1)]

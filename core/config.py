@@ -175,6 +175,9 @@ def validate(config: SiteConfig) -> None:
     check_currency(config.site["currency"])
     if int(config.policy["priority_share"]) < 0:
         raise ValueError("policy.priority_share must be 0 or more")
+    for key in ("starvation_minutes", "quick_service_minutes", "quick_urgent_minutes"):
+        if float(config.policy.get(key, 0)) < 0:
+            raise ValueError(f"policy.{key} must be 0 or more")
 
 
 def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> SiteConfig:

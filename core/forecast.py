@@ -26,6 +26,7 @@ import sqlite_utils
 from core import floor_control
 from core.clock import utc_iso
 from core.config import SiteConfig
+from core.policy import quick_services
 from core.replay import Plan, QueuedTicket, Rules
 from core.report_series import FLOOR_EVENTS, day_start
 
@@ -69,6 +70,8 @@ class Queue:
     expected: tuple[QueuedTicket, ...] = ()  # booked appointments not checked in yet
     show_rate: float = SHOW_RATE  # the share of those who will come
     break_minutes: float = BREAK_MINUTES  # today's mean break (a closed counter's time away)
+    quick: frozenset[str] = frozenset()  # core.policy.quick_services
+    urgent_minutes: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,8 @@ def read_queue(db: sqlite_utils.Database, config: SiteConfig, moment: datetime) 
                  _recent_calls(db, day), str(config.policy.get("order", "current")),
                  int(config.policy["priority_share"]), float(config.policy.get("starvation_minutes", 90)),
                  {code: float(s.target_wait_minutes) for code, s in config.services.items()},
-                 _expected(db, config, day, moment, late), _show_rate(db, day, moment, late), break_minutes)
+                 _expected(db, config, day, moment, late), _show_rate(db, day, moment, late), break_minutes,
+                 quick_services(config), float(config.policy.get("quick_urgent_minutes", 5)))
 
 
 def _expected(db: sqlite_utils.Database, config: SiteConfig, day: str, moment: datetime,
@@ -228,7 +232,8 @@ def ghosts(config: SiteConfig) -> list[QueuedTicket]:
 def forecast(queue: Queue, config: SiteConfig, runs: int, seed: int = 0, sigma: float = SIGMA) -> Forecast:
     """The queue replayed `runs` times (seeded: the same queue and seed give the same forecast). Service
     times are lognormal with the measured mean and `sigma` (0: always the mean)."""
-    rules = Rules(queue.order, queue.priority_share, queue.starvation_minutes, queue.targets)
+    rules = Rules(queue.order, queue.priority_share, queue.starvation_minutes, queue.targets, queue.quick,
+                  queue.urgent_minutes)
     plan = Plan([*queue.waiting, *queue.expected, *ghosts(config)],
                 [(d.number, d.services) for d in queue.desks], rules)
     rng = random.Random(seed)

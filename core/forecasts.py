@@ -9,9 +9,9 @@ server's time: docs/serving.md, "Cost per ticket"); with no event it still refre
 (time passes: appointments fall due, services run long). The replay runs in gevent's thread pool under
 gevent, so the server's loop goes on serving meanwhile.
 
-Next to it, at most every `STAFFING_SECONDS`, the supervisors' staffing advice on the same queue
-(core/staffing.py, `Forecasts.refresh_staffing`): kept here too, and handed to the listeners (the supervisors'
-room on `/counter`, counter/socket.py) when it changed.
+After each forecast, the supervisors' staffing advice on the same queue (core/staffing.py,
+`Forecasts.refresh_staffing`; its cost counts in the refresh's time above): kept here too, and handed to the
+listeners (the supervisors' room on `/counter`, counter/socket.py) when it changed.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ DEBOUNCE_SECONDS = 0.5
 MAX_AGE_SECONDS = 30.0
 QUEUE_EVENTS = ("ticket.", "counter.", "floor.")
 MAX_SHARE = 0.05
-STAFFING_SECONDS = 15.0  # the staffing advice is recomputed at most this often (a supervisor's decision)
 
 
 def rest_after(duration: float, interval: float) -> float:
@@ -144,7 +143,6 @@ class ForecastRefresher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="forecast", daemon=True)
         self.refreshes = 0
-        self._staffed_at = float("-inf")
 
     def start(self) -> ForecastRefresher:
         self.bus.subscribe(self._heard)
@@ -171,9 +169,7 @@ class ForecastRefresher:
             try:
                 self.forecasts.refresh()
                 self.refreshes += 1
-                if started - self._staffed_at >= STAFFING_SECONDS:
-                    self._staffed_at = started
-                    self.forecasts.refresh_staffing()
+                self.forecasts.refresh_staffing()
             except Exception:  # noqa: BLE001 - a locked database now is fine at the next turn
                 log.exception("waiting-time forecast")
             spent = time.monotonic() - started

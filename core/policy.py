@@ -98,17 +98,26 @@ def deadline(ticket: Waiting, targets: dict[str, float]) -> float:
     return ticket.arrived + targets.get(ticket.service, 30.0)
 
 
+def quick_services(config: SiteConfig) -> frozenset[str]:
+    """Services whose `average_service_minutes` is at most `policy.quick_service_minutes` (a pickup)."""
+    limit = float(config.policy.get("quick_service_minutes", 5))
+    return frozenset(code for code, s in config.services.items() if float(s.average_service_minutes) <= limit)
+
+
 def rank_deadline(candidates: list[Waiting], moment: float, targets: dict[str, float], priority_turn: bool,
-                  starvation_minutes: float) -> str | None:
+                  starvation_minutes: float, quick: frozenset[str] = frozenset(),
+                  urgent_minutes: float = 5.0) -> str | None:
     """The deadline policy on the waiting tickets a counter may call (pure: no database, no clock).
 
     0. tickets transferred to this very counter, by arrival;
     1. anyone who has waited `starvation_minutes` or more, longest wait first (aging: nobody is starved);
     2. appointments whose slot has come, by slot;
     3. on their turn (the share), visitors with legal priority, by deadline;
-    4. walk-ins and pickups by deadline (arrival + the service's target wait: a pickup promised 10 minutes
+    4. a `quick` service's ticket (a pickup: a few minutes at the counter) whose promise runs out within
+       `urgent_minutes`, by deadline: it costs the others little and keeps its own short promise;
+    5. walk-ins and pickups by deadline (arrival + the service's target wait: a pickup promised 10 minutes
        goes before a walk-in promised 30 who came less than 20 minutes earlier);
-    5. appointments whose slot has not come yet, by slot, rather than leave the counter idle.
+    6. appointments whose slot has not come yet, by slot, rather than leave the counter idle.
     """
     def key(ticket: Waiting) -> tuple[int, float, float, str]:
         since = waiting_since(ticket)
@@ -117,9 +126,12 @@ def rank_deadline(candidates: list[Waiting], moment: float, targets: dict[str, f
         elif moment - since >= starvation_minutes:
             tier, first = 1, since
         elif ticket.kind == "appointment":
-            tier, first = (2 if since <= moment else 5), since
+            tier, first = (2 if since <= moment else 6), since
+        elif priority_turn and ticket.priority:
+            tier, first = 3, deadline(ticket, targets)
         else:
-            tier, first = (3 if priority_turn and ticket.priority else 4), deadline(ticket, targets)
+            first = deadline(ticket, targets)
+            tier = 4 if ticket.service in quick and first - moment <= urgent_minutes else 5
         return tier, first, ticket.arrived, ticket.id
 
     return min(candidates, key=key).id if candidates else None
@@ -148,7 +160,8 @@ def _choose_deadline(db: sqlite_utils.Database, config: SiteConfig, counter_numb
     share = int(config.policy["priority_share"])
     turn = any(t.priority for t in candidates) and _priority_turn(db, day, services_sql, names, share)
     targets = {code: float(service.target_wait_minutes) for code, service in config.services.items()}
-    return rank_deadline(candidates, 0.0, targets, turn, float(config.policy.get("starvation_minutes", 90)))
+    return rank_deadline(candidates, 0.0, targets, turn, float(config.policy.get("starvation_minutes", 90)),
+                         quick_services(config), float(config.policy.get("quick_urgent_minutes", 5)))
 
 
 def _choose_fifo(db: sqlite_utils.Database, config: SiteConfig, counter_number: int) -> str | None:

@@ -39,6 +39,8 @@ class Rules:
     priority_share: int
     starvation_minutes: float
     targets: dict[str, float]
+    quick: frozenset[str] = frozenset()  # core.policy.quick_services
+    urgent_minutes: float = 5.0  # `policy.quick_urgent_minutes`
 
 
 class Plan:
@@ -87,6 +89,8 @@ class Plan:
                     "booked": self._list(sorted(booked, key=by_since)),
                     "priority": self._list(sorted((i for i in others if tickets[i].priority),
                                                   key=by_deadline)),
+                    "quick": self._list(sorted((i for i in others if tickets[i].service in self.rules.quick),
+                                               key=by_deadline)),
                     "others": self._list(sorted(others, key=by_deadline))}
         booked.sort(key=lambda i: (_slot(tickets[i]), tickets[i].arrived))
         return {"expected": self._list(expected), "booked": self._list(booked),
@@ -199,8 +203,8 @@ class Run:
 
     def _deadline(self, desk: int, moment: float) -> int | None:
         """core.policy.rank_deadline's tiers, each the head of a sorted list: transferred here; waited past
-        the starvation bound; appointments whose slot came; priority on their turn; walk-ins and pickups by
-        deadline; appointments not yet due."""
+        the starvation bound; appointments whose slot came; priority on their turn; a quick service close to
+        its deadline; walk-ins and pickups by deadline; appointments not yet due."""
         lists, tickets = self.plan.groups[desk], self.plan.tickets
         targeted = self.first(self.plan.targeted[desk])
         if targeted is not None:
@@ -215,5 +219,13 @@ class Run:
         priority = self.first(lists["priority"])
         if priority is not None and self.priority_turn(self.plan.desks[desk]):
             return priority
+        quick = self.first(lists["quick"])
+        rules = self.plan.rules
+        if quick is not None and self._deadline_of(quick) - moment <= rules.urgent_minutes:
+            return quick
         found = self.first(lists["others"])
         return found if found is not None else appointment
+
+    def _deadline_of(self, index: int) -> float:
+        ticket = self.plan.tickets[index]
+        return ticket.arrived + self.plan.rules.targets.get(ticket.service, 30.0)

@@ -19,7 +19,7 @@ def init_counter(app: Flask, site: Site, start_devices: bool = True) -> None:
     from counter.payments import bp as payments_bp
     from counter.reports import bp as reports_bp
     from counter.routes import bp
-    from counter.socket import CounterNamespace
+    from counter.socket import CounterNamespace, init_staffing_push
     from counter.supervisor import bp as supervisor_bp
     from counter.sync_watcher import init_sync_watcher
 
@@ -35,3 +35,4 @@ def init_counter(app: Flask, site: Site, start_devices: bool = True) -> None:
     socketio_of(app).on_namespace(CounterNamespace("/counter", site))
     init_badges(app, site, start_devices)  # each desk's badge reader (start_devices: open them now)
     init_sync_watcher(app, site, start_devices)  # the supervisors' live link with eConsulat
+    init_staffing_push(app, site)  # the supervisors' staffing advice, live (core/staffing.py)

@@ -1,18 +1,22 @@
 """`/counter` namespace: logged-in agents see queue changes live (their page refreshes its lists).
 
 Supervisors also join the room `supervisors`, where the link with eConsulat arrives as `sync` (on connect,
-then from counter/sync_watcher.py whenever it changes).
+then from counter/sync_watcher.py whenever it changes), and the staffing advice as `staffing` (on connect once
+computed, then from the forecast refresher whenever it changes: core/forecasts.py, core/staffing.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from flask_socketio import emit, join_room
 
 from core.clock import now, utc_iso
+from core.realtime import socketio_of
 from core.revocation import Holder
 from core.screens import ScreenNamespace
+from core.site import Site
 from counter.sync_status import sync_view
 
 NAMESPACE = "/counter"
@@ -34,4 +38,14 @@ class CounterNamespace(ScreenNamespace):
             join_room(SUPERVISORS_ROOM)
             moment = now()
             emit("sync", {**sync_view(self.site, moment), "now": utc_iso(moment)})
+            staffing = self.site.forecasts.staffing_json()
+            if staffing is not None:
+                emit("staffing", staffing)
         return True
+
+
+def init_staffing_push(app: Flask, site: Site) -> None:
+    """Each change of the staffing advice, to the supervisors' room (sent from the refresher's thread)."""
+    socketio = socketio_of(app)
+    site.forecasts.on_staffing(lambda view: socketio.emit("staffing", view, namespace=NAMESPACE,
+                                                          to=SUPERVISORS_ROOM))

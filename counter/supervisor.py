@@ -39,7 +39,8 @@ def supervisor_page() -> Any:
 @bp.get("/api/supervisor/overview")
 @require_user("supervisor")
 def overview() -> Any:
-    return jsonify(site().overview())
+    """Today per service and counter, and the staffing advice last computed in the background (or null)."""
+    return jsonify({**site().overview(), "staffing": site().forecasts.staffing_json()})
 
 
 @bp.get("/api/supervisor/sync")

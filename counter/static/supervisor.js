@@ -53,6 +53,8 @@ async function refresh() {
     serviceLetters = Object.fromEntries(data.services.map((s) => [s.code, s.prefix]));
     document.getElementById("services").replaceChildren(...data.services.map(serviceRow));
     document.getElementById("counters").replaceChildren(...data.counters.map(counterRow));
+    // The staffing advice and the services' names: supervisor_staffing.js renders them.
+    document.dispatchEvent(new CustomEvent("dour:overview", { detail: data }));
     clearAlert();
   } catch (error) {
     showAlert(error.message);
@@ -76,3 +78,5 @@ setInterval(refresh, CLOCK_REFRESH_MS);
 const live = connectLive("/counter", { onEvent: scheduleRefresh, onSnapshot: scheduleRefresh, onStatus });
 // The link with eConsulat, pushed to supervisors only: supervisor_sync.js renders it.
 live.socket.on("sync", (view) => document.dispatchEvent(new CustomEvent("dour:sync", { detail: view })));
+// The staffing advice, pushed to supervisors when it changes: supervisor_staffing.js renders it.
+live.socket.on("staffing", (view) => document.dispatchEvent(new CustomEvent("dour:staffing", { detail: view })));

@@ -7,7 +7,7 @@ The pages run under a Content-Security-Policy without 'unsafe-eval': give `wait_
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +43,20 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def supervisor_page(browser: Any) -> Callable[..., Any]:
+    """`supervisor_page(server, lang)`: a new supervisor of `server` logged in, on the supervisor page."""
+    def open_page(server: Any, lang: str = "en", username: str = "boss",
+                  password: str = "supervisor-password-1") -> Any:
+        server.add_user(username, password, "supervisor")
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(f"{server.url}/login?lang={lang}")
+        page.get_by_test_id("username").fill(username)
+        page.get_by_test_id("password").fill(password)
+        page.get_by_test_id("login-submit").click()
+        page.wait_for_url("**/counter**")
+        page.goto(f"{server.url}/supervisor?lang={lang}")
+        return page
+    return open_page

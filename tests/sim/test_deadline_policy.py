@@ -34,6 +34,21 @@ def test_a_pickup_goes_before_a_walk_in_it_would_not_make_late() -> None:
     assert rank([waiting("walk", -25), waiting("pick", -1, "pickup", "pickup")]) == "walk"
 
 
+def test_a_pickup_about_to_be_late_goes_before_walk_ins_even_late_ones() -> None:
+    """A pickup is a few minutes at the counter: once its 10-minute promise has 5 minutes or less to run,
+    it goes before any walk-in, even one already past its own promise; priority visitors on their turn and
+    appointments still go first. Without the quick services the plain deadline decides."""
+    pickup, late_walk_in = waiting("pick", -6, "pickup", "pickup"), waiting("walk", -35)
+    assert rank_deadline([late_walk_in, pickup], 0.0, TARGETS, False, 90.0, frozenset({"pickup"})) == "pick"
+    assert rank_deadline([late_walk_in, pickup], 0.0, TARGETS, False, 90.0, frozenset()) == "walk"
+    fresh = waiting("fresh", -2, "pickup", "pickup")  # 8 minutes still to run: the late walk-in first
+    assert rank_deadline([late_walk_in, fresh], 0.0, TARGETS, False, 90.0, frozenset({"pickup"})) == "walk"
+    elderly = waiting("elderly", -1, priority=True)
+    assert rank_deadline([pickup, elderly], 0.0, TARGETS, True, 90.0, frozenset({"pickup"})) == "elderly"
+    due = waiting("due", -20, kind="appointment", slot=-2)
+    assert rank_deadline([pickup, due], 0.0, TARGETS, False, 90.0, frozenset({"pickup"})) == "due"
+
+
 def test_an_appointment_whose_slot_came_goes_first_one_still_early_last() -> None:
     started = waiting("due", -20, kind="appointment", slot=-2)
     early = waiting("early", -20, kind="appointment", slot=30)
