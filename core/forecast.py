@@ -278,7 +278,7 @@ def replay(plan: Plan, queue: Queue, laws: dict[str, tuple[float, float]], rng: 
     free = [(_opens_in(desk, queue.break_minutes, laws, rng), index)
             for index, desk in enumerate(queue.desks)]
     heapq.heapify(free)
-    while free and run.left:
+    while free and run.needed:  # the expected appointments left after everyone else change nothing
         moment, desk = heapq.heappop(free)
         while (chosen := run.choose(desk, moment)) is not None:
             ticket = plan.tickets[chosen]
@@ -286,9 +286,9 @@ def replay(plan: Plan, queue: Queue, laws: dict[str, tuple[float, float]], rng: 
             if ticket.ghost:
                 continue  # a ghost only asks when it would be called: the counter calls again at once
             mu, sigma = laws[ticket.service]
-            busy = rng.lognormvariate(mu, sigma)
+            busy = math.exp(rng.gauss(mu, sigma))
             for _ in range(ticket.persons - 1):  # a family is served on one ticket, one person after another
-                busy += rng.lognormvariate(mu, sigma)
+                busy += math.exp(rng.gauss(mu, sigma))
             heapq.heappush(free, (moment + busy, desk))
             break
         else:
@@ -310,7 +310,7 @@ def _back(desk: Desk, break_minutes: float, rng: random.Random) -> float:
     away = desk.away_for or 0.0
     mu = math.log(break_minutes) - BREAK_SIGMA * BREAK_SIGMA / 2
     for _ in range(4):
-        total = rng.lognormvariate(mu, BREAK_SIGMA)
+        total = math.exp(rng.gauss(mu, BREAK_SIGMA))
         if total > away:
             return total - away
     return min(5.0, break_minutes / 4)
@@ -322,7 +322,7 @@ def _remaining(desk: Desk, laws: dict[str, tuple[float, float]], rng: random.Ran
         return 0.0
     mu, sigma = laws[desk.held_service]
     for _ in range(4):
-        total = rng.lognormvariate(mu, sigma)
+        total = math.exp(rng.gauss(mu, sigma))
         if total > desk.held_for:
             return total - desk.held_for
     return max(0.5, math.exp(mu) / 4)

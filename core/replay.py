@@ -50,6 +50,7 @@ class Plan:
     def __init__(self, tickets: Sequence[QueuedTicket], desks: Sequence[tuple[int, frozenset[str]]],
                  rules: Rules) -> None:
         self.tickets, self.rules = list(tickets), rules
+        self.needed = sum(1 for ticket in self.tickets if not ticket.expected)
         self.desks = [services for _number, services in desks]
         self.lists: list[list[int]] = []
         by_arrival = sorted(range(len(self.tickets)),
@@ -126,13 +127,15 @@ class Run:
         self.pointers = [0] * len(plan.lists)
         self.history = list(recent_calls)
         self.left = len(plan.tickets)
+        self.needed = plan.needed  # tickets still to call other than expected appointments
 
     def first(self, list_id: int) -> int | None:
-        items, at = self.plan.lists[list_id], self.pointers[list_id]
-        while at < len(items) and self.taken[items[at]]:
+        items, at, taken = self.plan.lists[list_id], self.pointers[list_id], self.taken
+        end = len(items)
+        while at < end and taken[items[at]]:
             at += 1
         self.pointers[list_id] = at
-        return items[at] if at < len(items) else None
+        return items[at] if at < end else None
 
     def choose(self, desk: int, moment: float) -> int | None:
         """The ticket counter `desk` calls at `moment` (minutes), marked as called; None if nobody waits."""
@@ -143,6 +146,8 @@ class Run:
             self.taken[chosen] = 1
             self.left -= 1
             ticket = self.plan.tickets[chosen]
+            if not ticket.expected:
+                self.needed -= 1
             if ticket.kind != "appointment" and not ticket.ghost:
                 self.history.append((ticket.service, ticket.priority))
         return chosen
@@ -173,10 +178,9 @@ class Run:
         due = self._due(appointment, lists["expected"], moment + APPOINTMENT_EARLY_MINUTES, _slot)
         if due is not None:
             return due
-        if self.priority_turn(self.plan.desks[desk]):
-            found = self.first(priority)
-            if found is not None:
-                return found
+        found = self.first(priority)
+        if found is not None and self.priority_turn(self.plan.desks[desk]):
+            return found
         found = self.first(others)
         return found if found is not None else appointment
 
