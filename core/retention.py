@@ -8,7 +8,9 @@ deleted; the day's summary (core/day_summary.py: counts and durations) stays. A 
 closed first (leftovers as no-shows), so its figures are kept before anything is touched.
 
 The journal is also the sync outbox: while a central is configured, a day whose events the central has not
-acknowledged yet is held, and the days after it too; it is done at the next run after the push.
+acknowledged yet is held, and the days after it too; it is done at the next run after the push. Its purge is
+also held until the central has acknowledged the day's report (sync/daily_reports.py) as it stands: the
+report is computed from the rows the purge deletes.
 
 The purge's writes use `secure_delete` (freed space is zeroed), then the WAL is checkpointed and truncated,
 so no copy of an identifier stays in the database file or its WAL.
@@ -30,6 +32,7 @@ from core.clock import now, utc_iso
 from core.config import SiteConfig
 from core.site import Site
 from core.store import connect
+from sync import daily_reports
 
 MAX_PURGE_DAYS = 30
 ACTOR = "system:retention"
@@ -88,9 +91,18 @@ def _due_days(db: sqlite_utils.Database, config: SiteConfig, column: str, delay:
     return days
 
 
+def _central(config: SiteConfig) -> bool:
+    return bool(str(config.sync.get("central_url") or "").strip())
+
+
+def report_held(db: sqlite_utils.Database, config: SiteConfig, day: str) -> bool:
+    """A central is configured and has not acknowledged `day`'s report as its rows make it now."""
+    return _central(config) and daily_reports.unacknowledged(db, day, config.local_day(now()))
+
+
 def held(db: sqlite_utils.Database, config: SiteConfig, day: str) -> bool:
     """A central is configured and has not acknowledged every event of `day` (or about its tickets)."""
-    if not str(config.sync.get("central_url") or "").strip():
+    if not _central(config):
         return False
     row = db.execute("SELECT value FROM sync_state WHERE key = ?", [ACKED_KEY]).fetchone()
     acked = int(row[0]) if row else 0
@@ -148,14 +160,18 @@ def day_start(config: SiteConfig, day: str) -> datetime:
 
 def _step(site: Site, day: str, report: RetentionReport, purge: bool) -> bool:
     """Do one day (close it if needed first); False when it is held for the central."""
+
+    def waits(db: sqlite_utils.Database) -> bool:
+        return held(db, site.config, day) or (purge and report_held(db, site.config, day))
+
     db = site.store.read()
-    if held(db, site.config, day):
+    if waits(db):
         report.held = day
         return False
     if has_visits(db, day) and day_summary.stored(db, day) is None:
         day_close.close_day(site, day=day, leftover="no_show", actor=ACTOR, force=True)
         report.closed.append(day)
-        if held(site.store.read(), site.config, day):  # the close's own events wait for the central
+        if waits(site.store.read()):  # the close's own events (and its report) wait for the central
             report.held = day
             return False
     (purge_day if purge else pseudonymise_day)(site, day)

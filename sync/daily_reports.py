@@ -54,6 +54,21 @@ def held(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
     return {key.removeprefix(KEY_PREFIX): json.loads(value) for key, value in rows}
 
 
+def first_day(today: str) -> str:
+    """The oldest day whose report the worker still sends."""
+    return (date.fromisoformat(today) - timedelta(days=REPORT_DAYS)).isoformat()
+
+
+def unacknowledged(db: sqlite_utils.Database, day: str, today: str) -> bool:
+    """Whether `day` is closed, its rows still there, and its report not acknowledged as they make it now
+    (never sent, or changed since: a payment voided after the close), while the worker still sends it
+    (REPORT_DAYS). The retention holds its purge."""
+    if day < first_day(today):
+        return False
+    mark = fingerprints(db, "s.day = ?", [day]).get(day)
+    return mark is not None and held(db).get(day, {}).get("fingerprint") != mark
+
+
 class DailyReports:
     """Sends `site`'s closed days' reports through `client`."""
 
@@ -63,7 +78,7 @@ class DailyReports:
         self.waiting: int | None = None  # due days left by the last push_all (None: none ran since)
 
     def first_day(self) -> str:
-        return (date.fromisoformat(self.site.today()) - timedelta(days=REPORT_DAYS)).isoformat()
+        return first_day(self.site.today())
 
     def due(self) -> list[str]:
         """The closed days whose report may differ from what the central acknowledged, oldest first."""

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core import daily_report, day_close, payments
+from core import daily_report, day_close, journal, payments, retention
 from core.cli import main
 from core.site import Site
 from sync import status
@@ -133,6 +134,40 @@ def test_a_purged_day_and_a_day_past_the_horizon_are_left_as_last_sent(site: Sit
         db.execute("INSERT INTO retention_days (day, purged_at) VALUES (?, '2099-01-01T00:00:00Z')",
                    [site.today()])
     assert reports.due() == []
+
+
+def test_the_retention_purges_a_day_only_once_the_central_holds_its_report(make_site: Any,
+                                                                           clock: Any) -> None:
+    """The report is computed from the rows the purge deletes: with a central configured, a day whose events
+    went up but whose report did not is pseudonymised and kept; once the report is acknowledged, purged.
+    A payment voided after that changes the report: the purge waits for it again."""
+    site = make_site(DOUR_SYNC_CENTRAL_URL="https://central.example")
+    morning = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+    clock.set(morning)
+    bench.issue_tickets(site, 2)
+    day = site.today()
+    day_close.close_day(site, leftover="no_show", actor="user:1")
+    with site.store.write() as db:  # every event went up (sync/outbox.py keeps this position)
+        status.put(db, "acked_seq", str(journal.last_seq(db)))
+    clock.set(morning + timedelta(days=25))  # past `policy.purge_days` (23)
+    report = retention.run(site)
+    assert day in report.pseudonymised and report.purged == [] and report.held == day
+    assert DailyReports(site, Answering()).push_all(float("inf")) == 1  # type: ignore[arg-type]
+    report = retention.run(site)
+    assert report.held is None and day in report.purged
+
+
+def test_a_report_changed_since_its_acknowledgement_holds_the_purge(make_site: Any, clock: Any) -> None:
+    site = make_site(DOUR_SYNC_CENTRAL_URL="https://central.example")
+    clock.set(datetime(2025, 6, 2, 8, 0, tzinfo=UTC))
+    bench.issue_tickets(site, 2)
+    day = site.today()
+    day_close.close_day(site, leftover="no_show", actor="user:1")
+    DailyReports(site, Answering()).push_all(float("inf"))  # type: ignore[arg-type]
+    assert not retention.report_held(site.store.read(), site.config, day)
+    with site.store.write() as db:  # a late change to the day's rows: its fingerprint moves
+        db.execute("UPDATE tickets SET state = 'done' WHERE day = ? AND state = 'no_show'", [day])
+    assert retention.report_held(site.store.read(), site.config, day)
 
 
 # --- the site's worker against the real central ----------------------------------------------------------
