@@ -43,6 +43,7 @@ class Service:
 class Counter:
     number: int
     services: tuple[str, ...]
+    breaks: tuple[tuple[int, int], ...] = ()  # planned breaks: (start, minutes since local midnight; length)
 
 
 @dataclass(frozen=True)
@@ -151,11 +152,28 @@ def _build(raw: dict[str, Any]) -> SiteConfig:
         )
         for s in raw["services"]
     }
-    counters = {int(c["number"]): Counter(int(c["number"]), tuple(c["services"])) for c in raw["counters"]}
+    counters = {int(c["number"]): Counter(int(c["number"]), tuple(c["services"]),
+                                          parse_breaks(int(c["number"]), c.get("breaks", [])))
+                for c in raw["counters"]}
     config = SiteConfig(raw["site"], raw["server"], raw["policy"], raw["devices"], raw["sync"], services,
                         counters)
     validate(config)
     return config
+
+
+def parse_breaks(counter: int, raw: Any) -> tuple[tuple[int, int], ...]:
+    """`[["12:00", 45], …]`: a planned break's local start and its minutes, in the order of the day."""
+    found = []
+    for item in raw:
+        try:
+            start, length = str(item[0]), int(item[1])
+            hours, minutes = (int(part) for part in start.split(":"))
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"counter {counter}: a break is [\"HH:MM\", minutes], not {item!r}") from None
+        if not (0 <= hours < 24 and 0 <= minutes < 60) or not 0 < length <= 240:
+            raise ValueError(f"counter {counter}: the break {item!r} needs a time of day, 1 to 240 minutes")
+        found.append((hours * 60 + minutes, length))
+    return tuple(sorted(found))
 
 
 def validate(config: SiteConfig) -> None:

@@ -9,6 +9,7 @@ returns its journal events. docs/supervision.md says what each does and why.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
 
@@ -108,7 +109,7 @@ def effective_counter(db: sqlite_utils.Database, config: SiteConfig, number: int
     """The counter with the services it takes today: a supervisor's change, else the configuration."""
     counter = config.counter(number)
     changed = _get(db, config.local_day(moment), COUNTER, str(counter.number))
-    return Counter(counter.number, tuple(changed["services"])) if changed else counter
+    return replace(counter, services=tuple(changed["services"])) if changed else counter
 
 
 def counters_taking(db: sqlite_utils.Database, config: SiteConfig, day: str) -> dict[int, tuple[str, ...]]:

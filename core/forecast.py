@@ -7,9 +7,10 @@ times around those means, and keeps for each ticket the 10th, 50th and 90th perc
 its call. "Ghost" tickets — a walk-in of each service arriving now, with and without priority — give the
 kiosk its estimate before a visitor takes a ticket; a ghost is called like anyone but holds no counter.
 
-A counter closed earlier today, after it had been open, is taken for a counter on a break: it comes back in
-the replay after a break drawn from today's measured breaks. The replay knows no future walk-ins, breaks still
-to come or transfers: docs/queue-policy.md measures how much that costs.
+A counter closed earlier today, after it had been open, is taken for a counter on a break: it comes back at
+the end of its planned break (`counters.breaks`), or after a break drawn from today's measured breaks. A
+counter's planned breaks still to come close it in the replay when its agent is next free. The replay knows
+no future walk-ins or transfers: docs/queue-policy.md measures how much that costs.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class Desk:
     held_service: str | None = None
     held_for: float = 0.0
     away_for: float | None = None  # closed for a break this many minutes ago (None: open now)
+    back_in: float | None = None  # closed for a planned break: back in this many minutes
+    planned: tuple[tuple[float, float], ...] = ()  # planned breaks to come: (start from now, minutes)
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,8 @@ def _desks(db: sqlite_utils.Database, config: SiteConfig, moment: datetime, clos
            break_minutes: float) -> tuple[Desk, ...]:
     """The counters open now, each with the services it takes today (a supervisor's change included), and
     those on a break (closed less than LONGEST_BREAK and two mean breaks ago); before any opens (the
-    morning), every configured counter, free."""
+    morning), every configured counter, free. Each with its planned breaks still to come (`counters.breaks`)
+    and, closed for one, when it ends."""
     held = {int(row[0]): (str(row[1]), -_minutes(row[2], moment)) for row in db.execute(
         """SELECT counter, service, called_at FROM tickets
            WHERE state IN ('called', 'serving') AND counter IS NOT NULL AND called_at IS NOT NULL""")}
@@ -188,12 +192,31 @@ def _desks(db: sqlite_utils.Database, config: SiteConfig, moment: datetime, clos
     limit = min(LONGEST_BREAK, 2 * break_minutes)
     away = {n: minutes for n, minutes in closings.items()
             if n in config.counters and n not in numbers and minutes < limit}
-    taking = floor_control.counters_taking(db, config, config.local_day(moment))
+    day = config.local_day(moment)
+    taking = floor_control.counters_taking(db, config, day)
+    midnight = (moment - day_start(config, day)).total_seconds() / 60  # minutes since local midnight
     desks = []
     for number in sorted({*numbers, *away}):
         service, since = held.get(number, (None, 0.0))
-        desks.append(Desk(number, frozenset(taking[number]), service, since, away.get(number)))
+        plan = [(start - midnight, float(length)) for start, length in config.counters[number].breaks]
+        back_in = _planned_return(plan, away[number]) if number in away else None
+        after = back_in if back_in is not None else 0.0
+        desks.append(Desk(number, frozenset(taking[number]), service, since, away.get(number), back_in,
+                          tuple(item for item in plan if item[0] > after)))
     return tuple(desks)
+
+
+def _planned_return(plan: list[tuple[float, float]], away: float) -> float | None:
+    """A counter closed `away` minutes ago for a planned break (one that started at most an hour before the
+    close, or a minute after): minutes until its end; None when no planned break explains the close, or
+    the break is already over (the agent is late: today's breaks then say when)."""
+    closed = -away
+    started = [(start, length) for start, length in plan if closed - 60 <= start <= closed + 1]
+    if not started:
+        return None
+    _start, length = max(started)
+    back = closed + length
+    return back if back > 0 else None
 
 
 def _mean_minutes(db: sqlite_utils.Database, config: SiteConfig, day: str) -> dict[str, float]:
@@ -272,14 +295,21 @@ def _estimate(samples: list[float], runs: int) -> Estimate | None:
 def replay(plan: Plan, queue: Queue, laws: dict[str, tuple[float, float]], rng: random.Random,
            absent: list[int]) -> list[float | None]:
     """One run: counters call in the policy's order as they come free; the minutes until each call. A
-    counter with nobody to call waits for the next expected appointment it could take."""
+    counter with nobody to call waits for the next expected appointment it could take; a counter free after
+    the start of its next planned break takes it first."""
     called: list[float | None] = [None] * len(plan.tickets)
     run = plan.start(queue.recent_calls, absent)
     free = [(_opens_in(desk, queue.break_minutes, laws, rng), index)
             for index, desk in enumerate(queue.desks)]
     heapq.heapify(free)
+    breaks = [desk.planned for desk in queue.desks]
+    taken = [0] * len(breaks)  # planned breaks each counter took in this run
     while free and run.needed:  # the expected appointments left after everyone else change nothing
         moment, desk = heapq.heappop(free)
+        if taken[desk] < len(breaks[desk]) and moment >= breaks[desk][taken[desk]][0]:
+            heapq.heappush(free, (moment + breaks[desk][taken[desk]][1], desk))  # its agent's planned break
+            taken[desk] += 1
+            continue
         while (chosen := run.choose(desk, moment)) is not None:
             ticket = plan.tickets[chosen]
             called[chosen] = moment
@@ -301,6 +331,8 @@ def replay(plan: Plan, queue: Queue, laws: dict[str, tuple[float, float]], rng: 
 def _opens_in(desk: Desk, break_minutes: float, laws: dict[str, tuple[float, float]],
               rng: random.Random) -> float:
     """Minutes until the counter can call: back from its break, or done with the ticket it holds."""
+    if desk.back_in is not None:
+        return desk.back_in
     return _back(desk, break_minutes, rng) if desk.away_for is not None else _remaining(desk, laws, rng)
 
 

@@ -27,7 +27,9 @@ class Day:
 
 def site_config_for(base: SiteConfig, profile: Profile, policy: str) -> SiteConfig:
     """The site's services and settings, the profile's counters, `policy.order` set to `policy`."""
-    counters = {plan.number: Counter(plan.number, plan.services) for plan in profile.counters}
+    counters = {plan.number: Counter(plan.number, plan.services,
+                                     tuple((round(start), round(length)) for start, length in plan.breaks))
+                for plan in profile.counters}
     config = replace(base, counters=counters, policy={**base.policy, "order": policy})
     site_config.validate(config)
     return config

@@ -122,7 +122,39 @@ BROKEN = {
         [policy]
         priority_share = -1
     """,
+    "break-not-a-time": """
+        [[counters]]
+        number = 1
+        services = ["passport"]
+        breaks = [["noon", 45]]
+    """,
+    "break-too-long": """
+        [[counters]]
+        number = 1
+        services = ["passport"]
+        breaks = [["12:00", 600]]
+    """,
+    "negative-quick-urgent-minutes": """
+        [policy]
+        quick_urgent_minutes = -1
+    """,
 }
+
+
+def test_planned_breaks_are_read_in_the_order_of_the_day(tmp_path) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text(textwrap.dedent("""
+        [[counters]]
+        number = 4
+        services = ["passport"]
+        breaks = [["12:30", 45], ["10:15", 15]]
+        [[counters]]
+        number = 5
+        services = ["passport"]
+    """), encoding="utf-8")
+    config = site_config.load(path, env={})
+    assert config.counter(4).breaks == ((615, 15), (750, 45))
+    assert config.counter(5).breaks == ()
 
 
 @pytest.mark.parametrize("text", BROKEN.values(), ids=BROKEN.keys())

@@ -206,3 +206,34 @@ def test_breaks_measured_today_replace_the_default_length(site, clock, add_agent
     with site.store.reading() as db:
         queue = read_queue(db, site.config, NOW + timedelta(hours=3))
     assert queue.break_minutes == 14.0
+
+
+def test_a_planned_break_closes_the_counter_when_its_agent_is_next_free(config) -> None:
+    """One counter, 10 minutes a visitor, a 30-minute break planned in 5 minutes: the visitor at the counter
+    now is served, the agent takes the break at 10, the next visitor is called at 40."""
+    desk = Desk(1, frozenset({"passport"}), planned=((5.0, 30.0),))
+    queue = Queue(NOW, (walk_in("a", -12), walk_in("b", -8)), (desk,), dict.fromkeys(config.services, 10.0),
+                  ())
+    result = forecast(queue, config, runs=3, seed=1, sigma=0.0)
+    assert (result.tickets["a"].p50, result.tickets["b"].p50) == (0, 40)
+
+
+def test_a_counter_closed_for_its_planned_break_is_back_at_its_end(config, store, clock, add_agent) -> None:
+    """Counter 2 plans 45 minutes at 12:00 (local; 10:00 UTC in June) and closed at 12:05: at 12:15 the replay
+    has it back at 12:50, in 35 minutes, and its 15:00 break still to come; counter 1 has no plan."""
+    from core.forecast import read_queue
+    from core.site import Site
+
+    counters = {**config.counters, 2: replace(config.counters[2], breaks=((720, 45), (900, 15)))}
+    site = Site(replace(config, counters=counters), store)
+    clock.set(datetime(2025, 6, 10, 8, 0, tzinfo=UTC), step=timedelta(0))
+    one, two = add_agent(site, "one"), add_agent(site, "two")
+    site.open_counter(1, one)
+    site.open_counter(2, two)
+    clock.advance(timedelta(hours=2, minutes=5))
+    site.close_counter(2, two)
+    clock.advance(timedelta(minutes=10))
+    with site.store.reading() as db:
+        desks = {desk.number: desk for desk in read_queue(db, site.config, clock()).desks}
+    assert desks[2].back_in == 35.0 and desks[2].planned == ((165.0, 15.0),)
+    assert desks[1].back_in is None and desks[1].planned == ()
