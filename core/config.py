@@ -193,6 +193,8 @@ def validate(config: SiteConfig) -> None:
     check_currency(config.site["currency"])
     if int(config.policy["priority_share"]) < 0:
         raise ValueError("policy.priority_share must be 0 or more")
+    if str(config.policy.get("order", "current")) not in ("current", "fifo", "deadline"):  # policy.ORDERS
+        raise ValueError(f"policy.order must be current, fifo or deadline, not {config.policy['order']!r}")
     for key in ("starvation_minutes", "quick_service_minutes", "quick_urgent_minutes"):
         if float(config.policy.get(key, 0)) < 0:
             raise ValueError(f"policy.{key} must be 0 or more")

@@ -134,6 +134,10 @@ BROKEN = {
         services = ["passport"]
         breaks = [["12:00", 600]]
     """,
+    "unknown-order": """
+        [policy]
+        order = "random"
+    """,
     "negative-quick-urgent-minutes": """
         [policy]
         quick_urgent_minutes = -1
