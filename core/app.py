@@ -18,7 +18,9 @@ from core import revocation, site_names, web_security
 from core.bus import Bus
 from core.errors import DourError
 from core.forecasts import ForecastRefresher
-from core.publisher import JournalPublisher, redis_prefix
+from core.journal import Event
+from core.publisher import EXTENSION as PUBLISHER
+from core.publisher import SITE_EVENTS, JournalPublisher, redis_prefix
 from core.realtime import broadcaster, make_socketio, socketio_of
 from core.serve import async_mode
 from core.site import Site
@@ -62,6 +64,8 @@ def create_app(
     make_socketio(app, async_mode(), config.public_url, queue, f"{redis_prefix(config.site_id)}:socketio")
     web_security.install(app, config)
     _watch_revocations(app, store, config.session_lifetime, start_devices)
+    # What is said once per site (the event log): with several processes, only the publisher's lease holder.
+    app.extensions[SITE_EVENTS] = Bus() if queue else site.bus
     _register_surfaces(app, site, start_devices)
     _register_errors(app)
     _publish_journal(app, site, queue, start_devices)
@@ -100,7 +104,8 @@ class JournalFollower:
     numbers, cancellations after check-in, no-shows), in seq order with this process's own events
     (Site.follow_journal): the shared SQLite journal is the hand-over between processes, no message broker
     needed. docs/sync.md. With several server processes the screens hear the journal from the
-    JournalPublisher instead; the bus still feeds this process's log and forecasts."""
+    JournalPublisher instead, and the event log from its lease holder; the bus still feeds this process's
+    waiting-time forecasts."""
 
     def __init__(self, site: Site, interval: float = FOLLOW_SECONDS) -> None:
         self.site, self.interval = site, interval
@@ -126,22 +131,29 @@ class JournalFollower:
 def _publish_journal(app: Flask, site: Site, message_queue: str, start: bool) -> None:
     """How journal events reach the screens. One process: this process's bus, right after each commit.
     With a message queue (several processes): the one process holding the publisher lease emits the journal
-    for all (core/publisher.py); every process nudges it after its own commits."""
+    for all (core/publisher.py), then hands each event to the site-wide bus (the event log); every process
+    nudges it after its own commits."""
     broadcast = broadcaster(socketio_of(app), site)
     if not message_queue:
         site.bus.subscribe(broadcast)
         return
     import redis  # only a site with several processes needs it
 
-    publisher = JournalPublisher(site, redis.Redis.from_url(message_queue), broadcast)
+    site_events: Bus = app.extensions[SITE_EVENTS]
+
+    def emit(event: Event) -> None:
+        broadcast(event)  # raises when Redis is gone: the publisher tries the event again, logs it once
+        site_events.publish([event])
+
+    publisher = JournalPublisher(site, redis.Redis.from_url(message_queue), emit)
     site.on_commit = publisher.nudge
     if start:
-        app.extensions["dour.publisher"] = publisher.start()
+        app.extensions[PUBLISHER] = publisher.start()
 
 
 def stop_publishing(app: Flask) -> None:
     """Hand the publisher lease over (a worker's graceful exit): another process emits from the cursor on."""
-    publisher = app.extensions.get("dour.publisher")
+    publisher = app.extensions.get(PUBLISHER)
     if publisher is not None:
         publisher.stop()
 

@@ -68,16 +68,21 @@ def _escpos_cache(database: str) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     config = _config(args)
-    _escpos_cache(args.database or str(config.server["database"]))
+    database = args.database or str(config.server["database"])
+    _escpos_cache(database)
     worker = str(config.server["worker"])
     _patch_for(worker)
+    from core import shared_metrics
     from core.serve import check_workers, serve
 
     config.listen_on(args.host, args.port)
-    workers = int(config.server["workers"])
+    workers, port = int(config.server["workers"]), int(config.server["port"])
     check_workers(workers, str(config.server["message_queue"]))
-    serve(lambda: _create_app(config, args.database), str(config.server["host"]), int(config.server["port"]),
-          worker, int(config.server["threads"]), log_format=str(config.server["log_format"]), workers=workers)
+    # Several workers add up their in-process metrics in files (core/shared_metrics.py); one keeps them.
+    metrics_dir = shared_metrics.directory(database, port) if workers > 1 else None
+    serve(lambda: _create_app(config, args.database), str(config.server["host"]), port,
+          worker, int(config.server["threads"]), log_format=str(config.server["log_format"]), workers=workers,
+          metrics_dir=metrics_dir)
     return 0
 
 

@@ -5,12 +5,14 @@ Everything a restart must not reset, and every process must agree on, is read fr
 time by `SiteCollector`: today's tickets, calls, waits and service times (a projection of the journal,
 core/journal_tally.py), today's payments by state, the devices' states, the sync backlog and the worker's
 last report. Only what belongs to one process is kept in it: request latencies, and the screens connected to
-it. docs/monitoring.md lists every metric.
+it. With several gunicorn workers (core/shared_metrics.py), those two are kept in prometheus_client's shared
+files instead, and any worker's scrape reports the whole server's. docs/monitoring.md lists every metric.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -18,13 +20,22 @@ from datetime import datetime
 from typing import Any
 
 import sqlite_utils
-from prometheus_client import CollectorRegistry, GCCollector, Histogram, PlatformCollector, ProcessCollector
+from prometheus_client import (
+    CollectorRegistry,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from core import device_health, payments, site_health
 from core.clock import now
 from core.journal_tally import JournalTally
+from core.shared_metrics import VARIABLE as SHARED_DIR
 from core.site import Site
 
 log = logging.getLogger(__name__)
@@ -35,9 +46,20 @@ PAYMENT_STATES = ("pending", *payments.UNSETTLED, *payments.FINAL)
 Screens = Callable[[], Mapping[str, int]]
 
 
+def shared() -> bool:
+    """Whether this process is one of several workers adding up their figures (core/shared_metrics.py)."""
+    return bool(os.environ.get(SHARED_DIR))
+
+
 def new_registry() -> CollectorRegistry:
-    """One registry per app (tests build many apps), with the process' own figures (memory, CPU, fds, GC)."""
+    """One registry per app (tests build many apps), with the process' own figures (memory, CPU, fds, GC).
+    Several workers: the sum of their shared files instead, and no process figures, which would describe
+    whichever worker answers the scrape and have no meaning summed (docs/monitoring.md)."""
     registry = CollectorRegistry()
+    if shared():
+        MultiProcessCollector(registry)
+        PlatformCollector(registry=registry)  # python_info: the same in every worker
+        return registry
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)
@@ -45,11 +67,13 @@ def new_registry() -> CollectorRegistry:
 
 
 def request_histogram(registry: CollectorRegistry) -> Histogram:
-    """Request latency in this process. Labels stay few: the route's endpoint (never the URL path, which
-    holds ticket ids), the method, and the status class."""
+    """Request latency in this process (several workers: in its shared file, outside the registry, which
+    reads every worker's). Labels stay few: the route's endpoint (never the URL path, which holds ticket
+    ids), the method, and the status class."""
     return Histogram("dour_http_request_duration_seconds",
                      "Time to answer an HTTP request, by Flask endpoint, method and status class.",
-                     ["endpoint", "method", "status"], buckets=REQUEST_BUCKETS, registry=registry)
+                     ["endpoint", "method", "status"], buckets=REQUEST_BUCKETS,
+                     registry=None if shared() else registry)
 
 
 def request_labels(endpoint: str | None, method: str, status: int) -> tuple[str, str, str]:
@@ -63,18 +87,34 @@ def screens_by_namespace(held: Iterable[tuple[str, str]]) -> dict[str, int]:
     return counts
 
 
-class SiteCollector:
-    """A prometheus_client collector reading the site's figures from the database at each scrape."""
+class SharedScreens:
+    """Several workers: each one's connected screens in its shared file, set at every connection and
+    disconnection, and summed over the live workers at the scrape (a worker that ended counts no more)."""
 
-    def __init__(self, site: Site, screens: Screens) -> None:
+    def __init__(self) -> None:
+        self.gauge = Gauge("dour_screens_connected", HELP["screens"], ["namespace"],
+                           multiprocess_mode="livesum", registry=None)
+        self.count([])
+
+    def count(self, held: Iterable[tuple[str, str]]) -> None:
+        for namespace, count in screens_by_namespace(held).items():
+            self.gauge.labels(namespace).set(count)
+
+
+class SiteCollector:
+    """A prometheus_client collector reading the site's figures from the database at each scrape, and the
+    screens connected to this process (`screens`; None when SharedScreens counts them)."""
+
+    def __init__(self, site: Site, screens: Screens | None) -> None:
         self.site, self.screens = site, screens
         self.tally = JournalTally(site.config)
 
     def collect(self) -> Iterator[Metric]:
-        screens = GaugeMetricFamily("dour_screens_connected", HELP["screens"], labels=["namespace"])
-        for namespace, count in sorted(self.screens().items()):
-            screens.add_metric([namespace], count)
-        yield screens
+        if self.screens is not None:
+            screens = GaugeMetricFamily("dour_screens_connected", HELP["screens"], labels=["namespace"])
+            for namespace, count in sorted(self.screens().items()):
+                screens.add_metric([namespace], count)
+            yield screens
         moment = now()
         try:
             with self.site.store.reading() as db:
@@ -148,7 +188,7 @@ class SiteCollector:
 
 
 HELP = {
-    "screens": "Live Socket.IO connections to this process, by namespace.",
+    "screens": "Live Socket.IO connections to this server (all its workers), by namespace.",
     "database_up": "1 when this scrape could read the database.",
     "dour_tickets_issued": "Tickets issued today (the site's local day), by service and kind.",
     "dour_tickets_served": "Tickets served (finished) today, by service and kind.",

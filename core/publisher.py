@@ -14,6 +14,9 @@ If the holder dies, its lease expires after `LEASE_SECONDS`; another process tak
 cursor on, so nothing committed meanwhile is lost (an event sent just before the death may be sent twice:
 screens ignore a seq they already have). A graceful stop hands the lease over at once. docs/serving.md.
 
+The holder is also the one process that says, for the whole site, what must be said once: the event log's
+line for each event it emits (the site-wide bus, `SITE_EVENTS`) and the supervisors' sync panel (`leads`).
+
 Flask-free: the server gives it the Redis client and the function that emits one event (core/app.py).
 """
 
@@ -24,7 +27,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.journal import Event
@@ -38,6 +41,19 @@ BATCH = 500
 RENEW = ("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end "
          "return 0")
 RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+EXTENSION = "dour.publisher"  # in app.extensions while it runs
+# In app.extensions, the bus that hears each journal event once per site (the event log subscribes to it):
+# the process's own bus when it is the only one, else a bus that only the lease holder's publisher feeds.
+SITE_EVENTS = "dour.site_events"
+
+
+def leads(extensions: Mapping[str, Any]) -> bool:
+    """Whether this process speaks for the site: always when it is alone (no publisher), else while it holds
+    the publisher's lease."""
+    publisher = extensions.get(EXTENSION)
+    return publisher is None or bool(publisher.leading)
 
 
 def redis_prefix(site_id: str) -> str:
@@ -78,11 +94,13 @@ class JournalPublisher:
             return 0
         assert self.cursor is not None
         events = self.site.events_since(self.cursor, BATCH)
-        for event in events:
-            self.broadcast(event)
-        if events:
-            self.cursor = events[-1].seq
-            self.redis.set(self.cursor_key, self.cursor)
+        try:
+            for event in events:  # an emit that fails (Redis gone) is tried again at the next turn
+                self.broadcast(event)
+                self.cursor = event.seq
+        finally:
+            if events and self.cursor >= events[0].seq:
+                self.redis.set(self.cursor_key, self.cursor)
         return len(events)
 
     def _hold_lease(self) -> bool:
@@ -105,7 +123,8 @@ class JournalPublisher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
         if self.cursor is not None:
             try:  # hand over now, not after the lease expires
                 self.redis.eval(RELEASE, 1, self.lease_key, self.identity)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -40,13 +40,26 @@ class LiveConnections:
         self._held: dict[tuple[str, str], Holder] = {}  # (namespace, sid) → holder
         self._lock = threading.Lock()
 
+    # Told the connections held after each change, under the lock (so in order): with several workers, the
+    # metrics' count of connected screens (core/metrics.py:SharedScreens).
+    on_change: Callable[[Iterable[tuple[str, str]]], None] | None = None
+
     def hold(self, namespace: str, sid: str, holder: Holder) -> None:
         with self._lock:
             self._held[(namespace, sid)] = holder
+            self._changed()
 
     def release(self, namespace: str, sid: str) -> None:
         with self._lock:
             self._held.pop((namespace, sid), None)
+            self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            try:
+                self.on_change(self._held)
+            except Exception:  # noqa: BLE001 - a metric must not refuse a screen
+                log.exception("counting the live connections")
 
     def held(self) -> dict[tuple[str, str], Holder]:
         with self._lock:

@@ -1,5 +1,6 @@
 """Production serving: gunicorn with one worker process (Socket.IO keeps its clients in one process), or
-`server.workers` of them sharing broadcasts through `server.message_queue` (Redis; core/publisher.py).
+`server.workers` of them sharing broadcasts through `server.message_queue` (Redis; core/publisher.py) and
+their metrics through files (core/shared_metrics.py).
 
 The worker class is `server.worker`: `gevent` (default: one greenlet per connection, so 20 displays and 40
 counter pages hold no threads) or `gthread` (`server.threads` OS threads, each websocket holds one). The app
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+from core import shared_metrics
 from core.logs import logging_config
 
 if TYPE_CHECKING:  # Flask itself is imported by the worker only: the master stays ~8 MB smaller
@@ -57,11 +60,12 @@ class SiteLogger(Logger):  # type: ignore[misc]
 class DourServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, factory: Callable[[], Flask], bind: str, worker: str, threads: int,
                  certfile: str | None = None, keyfile: str | None = None, log_format: str = "text",
-                 workers: int = 1) -> None:
+                 workers: int = 1, metrics_dir: Path | None = None) -> None:
         if worker not in WORKERS:
             raise ValueError(f"server.worker must be one of {', '.join(WORKERS)}, not {worker!r}")
         self.factory = factory
         self.loaded: Flask | None = None
+        self.metrics_dir = metrics_dir  # several workers: their shared metrics (core/shared_metrics.py)
         self.options: dict[str, Any] = {
             "bind": bind,
             "workers": workers,
@@ -78,6 +82,8 @@ class DourServer(BaseApplication):  # type: ignore[misc]
             "logconfig_dict": logging_config(log_format),  # one line per record (core/logs.py)
             "logger_class": SiteLogger,
         }
+        if metrics_dir is not None:
+            self.options.update(on_starting=self.on_starting, child_exit=self.child_exit)
         if certfile or keyfile:  # HTTPS straight from gunicorn (the reference central); the site uses a proxy
             self.options.update(certfile=certfile, keyfile=keyfile)
         super().__init__()
@@ -97,6 +103,15 @@ class DourServer(BaseApplication):  # type: ignore[misc]
         gc.freeze()
         return app
 
+    def on_starting(self, _arbiter: Any) -> None:
+        """The master, before it forks the workers."""
+        assert self.metrics_dir is not None
+        shared_metrics.prepare(self.metrics_dir)
+
+    def child_exit(self, _arbiter: Any, worker: Any) -> None:
+        """The master, once a worker has ended (a graceful stop, a crash, a kill by the timeout)."""
+        shared_metrics.worker_gone(worker.pid)
+
     def worker_exit(self, _arbiter: Any, _worker: Any) -> None:
         """A worker stopping gracefully hands the journal publisher's lease over now (core/publisher.py)."""
         if self.loaded is not None:
@@ -108,5 +123,7 @@ class DourServer(BaseApplication):  # type: ignore[misc]
 def serve(
     factory: Callable[[], Flask], host: str, port: int, worker: str = "gevent", threads: int = 64,
     certfile: str | None = None, keyfile: str | None = None, log_format: str = "text", workers: int = 1,
+    metrics_dir: Path | None = None,
 ) -> None:
-    DourServer(factory, f"{host}:{port}", worker, threads, certfile, keyfile, log_format, workers).run()
+    DourServer(factory, f"{host}:{port}", worker, threads, certfile, keyfile, log_format, workers,
+               metrics_dir).run()

@@ -13,6 +13,7 @@ from flask import Flask
 from flask_socketio import emit, join_room
 
 from core.clock import now, utc_iso
+from core.publisher import leads
 from core.realtime import socketio_of
 from core.revocation import Holder
 from core.screens import ScreenNamespace
@@ -45,7 +46,12 @@ class CounterNamespace(ScreenNamespace):
 
 
 def init_staffing_push(app: Flask, site: Site) -> None:
-    """Each change of the staffing advice, to the supervisors' room (sent from the refresher's thread)."""
+    """Each change of the staffing advice, to the supervisors' room (sent from the refresher's thread); with
+    several processes, by the one that speaks for the site (core/publisher.py), once."""
     socketio = socketio_of(app)
-    site.forecasts.on_staffing(lambda view: socketio.emit("staffing", view, namespace=NAMESPACE,
-                                                          to=SUPERVISORS_ROOM))
+
+    def push(view: dict[str, Any]) -> None:
+        if leads(app.extensions):
+            socketio.emit("staffing", view, namespace=NAMESPACE, to=SUPERVISORS_ROOM)
+
+    site.forecasts.on_staffing(push)

@@ -4,6 +4,9 @@ polls.
 
 The sync worker is another process: the database is the hand-over (as for JournalFollower in core/app.py).
 The watcher runs with the app's devices (`start_devices`) and stops with them (core.app.close_devices).
+With several server processes, every one runs it but only the one that speaks for the site emits (the
+journal publisher's lease holder, core/publisher.py): a supervisor hears each change once, and a process that
+takes the lease over sends the current view at its first look.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from flask import Flask
 
 from core.clock import now, utc_iso
+from core.publisher import leads
 from core.realtime import socketio_of
 from core.site import Site
 from counter.socket import NAMESPACE, SUPERVISORS_ROOM
@@ -29,8 +33,8 @@ EXTENSION = "dour.sync_watcher"
 
 class SyncWatcher:
     def __init__(self, site: Site, publish: Callable[[dict[str, Any]], None],
-                 interval: float = WATCH_SECONDS) -> None:
-        self.site, self.publish, self.interval = site, publish, interval
+                 interval: float = WATCH_SECONDS, leading: Callable[[], bool] = lambda: True) -> None:
+        self.site, self.publish, self.interval, self.leading = site, publish, interval, leading
         self._shown: dict[str, Any] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -40,6 +44,9 @@ class SyncWatcher:
         """Read the view once; publish it (with the server's time) when what the panel shows changed."""
         moment = moment or now()
         with self._lock:
+            if not self.leading():  # another process speaks for the site; should this one take over, it
+                self._shown = None  # starts with the view as it is then
+                return False
             view = sync_view(self.site, moment)
             shown = as_shown(view)
             if shown == self._shown:
@@ -76,5 +83,5 @@ def init_sync_watcher(app: Flask, site: Site, start: bool) -> SyncWatcher:
     def publish(view: dict[str, Any]) -> None:
         socketio.emit("sync", view, namespace=NAMESPACE, to=SUPERVISORS_ROOM)
 
-    watcher = app.extensions[EXTENSION] = SyncWatcher(site, publish)
+    watcher = app.extensions[EXTENSION] = SyncWatcher(site, publish, leading=lambda: leads(app.extensions))
     return watcher.start() if start else watcher

@@ -15,6 +15,7 @@ from flask import Flask, request
 
 from core import metrics, site_health
 from core.logs import event_logger
+from core.publisher import SITE_EVENTS
 from core.revocation import EXTENSION as LIVE_CONNECTIONS
 from core.revocation import LiveConnections
 from core.site import Site
@@ -26,15 +27,24 @@ STARTED_KEY = "dour.request_started"
 
 def init_ops(app: Flask, site: Site) -> None:
     """Call once the live-connections registry exists (core/app.py builds it before the surfaces)."""
-    live: LiveConnections = app.extensions[LIVE_CONNECTIONS]
     registry = metrics.new_registry()
-    registry.register(metrics.SiteCollector(site, lambda: metrics.screens_by_namespace(live.held())))
+    registry.register(metrics.SiteCollector(site, _screens(app.extensions[LIVE_CONNECTIONS])))
     app.extensions[OPS] = Ops(
         registry=registry, access=MetricsAccess.from_config(site.config, os.environ),
         probe=site_health.DatabaseProbe(site.store), site=site)
     _time_requests(app, metrics.request_histogram(registry))
-    site.bus.subscribe(event_logger())
+    # One line per event for the whole site: with several processes, by one of them (core/publisher.py)
+    app.extensions[SITE_EVENTS].subscribe(event_logger())
     app.register_blueprint(blueprint)
+
+
+def _screens(live: LiveConnections) -> metrics.Screens | None:
+    """One process: its screens, counted at the scrape. Several workers: each keeps its count in the shared
+    metrics at every change, and the scrape adds them up."""
+    if metrics.shared():
+        live.on_change = metrics.SharedScreens().count
+        return None
+    return lambda: metrics.screens_by_namespace(live.held())
 
 
 def _time_requests(app: Flask, histogram: Any) -> None:

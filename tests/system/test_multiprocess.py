@@ -4,11 +4,13 @@ duplicate number; the death of the process that emits the journal loses no call 
 
 from __future__ import annotations
 
+import http.client
+import re
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +24,9 @@ pytestmark = pytest.mark.system
 ISSUES_PER_KIOSK = 15
 CALLS = 6
 DISPLAY_TYPES = ("ticket.", "counter.")  # what a display hears of the journal (core/realtime.py)
+HOST = "127.0.0.1"
+PROBES = 5  # requests per keep-alive connection
+EVENT_LINE = re.compile(r"logger=dour\.events event=\S+ seq=(\d+)")
 
 
 @pytest.fixture
@@ -183,6 +188,101 @@ def test_several_workers_of_one_server_share_the_broadcasts(dour: Any, tmp_path:
     finally:
         for screen in screens:
             screen.close()
+        server.stop()
+
+
+def worker_holding(server: Any, client_port: int) -> int:
+    """The pid of the worker holding the server's end of the connection from our `client_port`."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for process in server.processes()[1:]:  # gunicorn's master accepts nothing
+            for connection in process.net_connections(kind="tcp"):
+                if connection.raddr and connection.raddr.port == client_port \
+                        and connection.laddr.port == server.port:
+                    return int(process.pid)
+        time.sleep(0.02)
+    raise AssertionError(f"no worker holds the connection from port {client_port}")
+
+
+def on_both_workers(server: Any, open_one: Callable[[], Any], port_of: Callable[[Any], int]) -> list[Any]:
+    """Open connections (`open_one`) until both workers hold at least one; the kernel picks the worker."""
+    opened: list[Any] = []
+    pids: set[int] = set()
+    while len(pids) < 2 and len(opened) < 24:
+        opened.append(open_one())
+        pids.add(worker_holding(server, port_of(opened[-1])))
+    assert len(pids) == 2, "the kernel sent every connection to one worker"
+    return opened
+
+
+def scrape(server: Any) -> tuple[http.client.HTTPConnection, dict[tuple[str, tuple[Any, ...]], float]]:
+    """/metrics on a new keep-alive connection (kept open, to find the worker that answered)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    connection = http.client.HTTPConnection(HOST, server.port, timeout=10)
+    connection.request("GET", "/metrics")
+    answer = connection.getresponse()
+    assert answer.status == 200
+    text = answer.read().decode()
+    assert "process_resident_memory_bytes" not in text, "one worker's memory is not the server's"
+    samples = {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+               for family in text_string_to_metric_families(text) for sample in family.samples}
+    return connection, samples
+
+
+def event_log_seqs(server: Any) -> list[int]:
+    return [int(found) for found in EVENT_LINE.findall(server.log_path.read_text(errors="replace"))]
+
+
+def test_two_workers_are_monitored_and_logged_as_one_server(dour: Any, tmp_path: Path,
+                                                            redis_server: Any) -> None:
+    """`/metrics` answered by either worker reports both workers' requests and screens; each journal event is
+    one line of the server's log, not one per worker."""
+    (server,) = start_processes(dour, tmp_path, redis_server.url, count=1, workers=2)
+    screens: list[Any] = []
+    connections: list[http.client.HTTPConnection] = []
+    try:
+        start = dour.health_seq(server)
+
+        def probe() -> http.client.HTTPConnection:
+            connection = http.client.HTTPConnection(HOST, server.port, timeout=10)
+            for _ in range(PROBES):
+                connection.request("GET", "/healthz")
+                connection.getresponse().read()
+            return connection
+
+        connections = on_both_workers(server, probe, lambda connection: connection.sock.getsockname()[1])
+        screens = on_both_workers(server, lambda: dour.Display(server).connect(start),
+                                  lambda screen: screen.sio.eio.ws.sock.getsockname()[1])
+        kiosk, agent = dour.kiosk_session(server), dour.agent_session(server, counter=1)
+        for _ in range(3):
+            issue(kiosk, server.url)
+        call(agent, server.url)
+
+        healthz = ("dour_http_request_duration_seconds_count",
+                   (("endpoint", "ops.healthz"), ("method", "GET"), ("status", "2xx")))
+        displays = ("dour_screens_connected", (("namespace", "/display"),))
+        scrapes = on_both_workers(server, lambda: scrape(server), lambda pair: pair[0].sock.getsockname()[1])
+        connections += [connection for connection, _ in scrapes]
+        for _, samples in scrapes:
+            assert samples[healthz] == PROBES * (len(connections) - len(scrapes)), "every worker's requests"
+            assert samples[displays] == len(screens), "every worker's screens"
+
+        last = dour.health_seq(server)
+        deadline = time.monotonic() + 10
+        while last not in event_log_seqs(server) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # the other worker's follower would have written its own line by now
+        logged = [seq for seq in event_log_seqs(server) if seq > start]
+        with sqlite3.connect(server.database) as db:
+            journal = [seq for (seq,) in db.execute("SELECT seq FROM journal WHERE seq > ? ORDER BY seq",
+                                                    [start])]
+        assert sorted(logged) == journal, "each event logged once, none missing"
+    finally:
+        for screen in screens:
+            screen.close()
+        for connection in connections:
+            connection.close()
         server.stop()
 
 
