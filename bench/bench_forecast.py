@@ -7,6 +7,10 @@ JSON lines:
 - `figure=staffing`: on the same queue, after one refresh, the supervisors' staffing advice (core/staffing.py:
   the shares on target from that forecast, then a quarter of the runs again with one more counter for at most
   3 services): median and best of `--repeat` computations in ms, the services replayed and the advice;
+- `figure=convoy`: what a refresh running in a thread does to the server's requests (a request here: 15
+  SQLite statements, each followed by a GIL release as a socket write makes one), on a queue of
+  `--convoy-queue` (1,000) waiting: the requests' p50/p99 in ms alone, while refreshes run back to back with
+  the replay handing the GIL over every `BREATHE_EVERY` steps (core/offload.py `breathe`), and without;
 - `figure=accuracy`: per profile and seed (`--profiles mid,large --seeds 1..3`), the share of visitors
   called within the range they were shown (p10–p90), between p50 and p90, by p90, and within
   ±max(5 min, 25 %) of the p50 (sim/accuracy.py), overall and per kind. A large day takes a few minutes: each
@@ -19,6 +23,7 @@ import argparse
 import json
 import random
 import statistics
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -114,6 +119,51 @@ def one_day(job: tuple[str, int, int, int]) -> dict[str, Any]:
     return {"figure": "accuracy", **result, "seconds": round(time.perf_counter() - started, 1)}
 
 
+def refresh_until(site: Site, stop: threading.Event) -> None:
+    while not stop.is_set():
+        site.forecasts.refresh()
+
+
+def convoy(queue: int, seconds: float = 4.0) -> dict[str, Any]:
+    from core import forecast as forecast_module
+
+    site = busy_site("current", queue)
+    clock.set_clock(lambda: MOMENT + timedelta(hours=2))
+    db = site.store.read()
+
+    def request() -> float:
+        started = time.perf_counter()
+        for _ in range(15):
+            db.execute("SELECT COUNT(*) FROM tickets WHERE day = ? AND state = 'waiting'", [site.today()])
+            time.sleep(0)
+        return (time.perf_counter() - started) * 1000
+
+    def percentiles(found: list[float]) -> dict[str, float]:
+        ordered = sorted(found)
+        return {"p50_ms": round(ordered[len(ordered) // 2], 2),
+                "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 2)}
+
+    figures: dict[str, Any] = {"figure": "convoy", "waiting": queue, "alone": percentiles(
+        [request() for _ in range(300)])}
+    breathing = forecast_module.BREATHE_EVERY
+    try:
+        for label, every in (("breathing", breathing), ("without", 10**9)):
+            forecast_module.BREATHE_EVERY = every
+            stop = threading.Event()
+            worker = threading.Thread(target=refresh_until, args=(site, stop))
+            worker.start()
+            found, end = [], time.monotonic() + seconds
+            while time.monotonic() < end:
+                found.append(request())
+            stop.set()
+            worker.join()
+            figures[label] = {**percentiles(found), "requests": len(found)}
+    finally:
+        forecast_module.BREATHE_EVERY = breathing
+        clock.set_clock(None)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queue", type=int, default=200)
@@ -124,10 +174,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--every", type=int, default=1, help="score every n-th ticket issued (faster days)")
     parser.add_argument("--skip-refresh", action="store_true")
+    parser.add_argument("--convoy-queue", type=int, default=1000)
     args = parser.parse_args()
     for order in ORDERS if not args.skip_refresh else ():
         _limits.emit(**refresh_cost(order, args.queue, args.repeat, args.runs))
         _limits.emit(**staffing_cost(order, args.queue, args.repeat, args.runs))
+    if not args.skip_refresh:
+        print(json.dumps(convoy(args.convoy_queue)), flush=True)
     first, last = (int(part) for part in args.seeds.split(".."))
     jobs = [(name, seed, args.runs, args.every) for name in filter(None, args.profiles.split(","))
             for seed in range(first, last + 1)]

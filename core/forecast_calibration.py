@@ -79,26 +79,37 @@ class Calibration:
         for gone in [key for key in self.told if key not in live]:  # cancelled, or the day changed
             del self.told[gone]
 
-    def widen(self, estimate: Estimate, kind: str) -> Estimate:
-        """The range at least as wide as this kind's errors today say it should be."""
+    def bounds(self, kind: str) -> tuple[float, float] | None:
+        """The 10th and 90th percentile of this kind's errors; None until MIN_ERRORS were seen."""
         errors = self.errors.get(kind)
         if errors is None or len(errors) < MIN_ERRORS:
-            return estimate
+            return None
         ordered = sorted(errors)
-        scale = max(FLOOR_MINUTES, estimate.p50)
-        low = max(0, int(estimate.p50 + _quantile(ordered, LOW) * scale))
-        high = round(estimate.p50 + _quantile(ordered, HIGH) * scale + 0.4999)
-        return Estimate(min(estimate.p10, low), estimate.p50, max(estimate.p90, high))
+        return _quantile(ordered, LOW), _quantile(ordered, HIGH)
+
+    def widen(self, estimate: Estimate, kind: str) -> Estimate:
+        """The range at least as wide as this kind's errors today say it should be."""
+        return _widened(estimate, self.bounds(kind))
 
     def apply(self, forecast: Forecast, kinds: dict[str, str], service_kinds: dict[str, str]) -> Forecast:
         """The forecast with every range widened by its kind's errors; a ticket not yet issued (the kiosk's
         estimate per service) by the kind its service issues."""
+        bounds = {kind: self.bounds(kind) for kind in {*kinds.values(), *service_kinds.values(), "walk_in"}}
         return replace(
             forecast,
-            tickets={key: self.widen(value, kinds.get(key, "walk_in"))
+            tickets={key: _widened(value, bounds[kinds.get(key, "walk_in")])
                      for key, value in forecast.tickets.items()},
-            walk_in={code: self.widen(value, service_kinds.get(code, "walk_in"))
+            walk_in={code: _widened(value, bounds[service_kinds.get(code, "walk_in")])
                      for code, value in forecast.walk_in.items()},
-            priority={code: self.widen(value, service_kinds.get(code, "walk_in"))
+            priority={code: _widened(value, bounds[service_kinds.get(code, "walk_in")])
                       for code, value in forecast.priority.items()},
         )
+
+
+def _widened(estimate: Estimate, bounds: tuple[float, float] | None) -> Estimate:
+    if bounds is None:
+        return estimate
+    scale = max(FLOOR_MINUTES, estimate.p50)
+    low = max(0, int(estimate.p50 + bounds[0] * scale))
+    high = round(estimate.p50 + bounds[1] * scale + 0.4999)
+    return Estimate(min(estimate.p10, low), estimate.p50, max(estimate.p90, high))

@@ -40,6 +40,7 @@ DEBOUNCE_SECONDS = 0.5
 MAX_AGE_SECONDS = 30.0
 QUEUE_EVENTS = ("ticket.", "counter.", "floor.")
 MAX_SHARE = 0.05
+QueueRead = tuple[Queue, dict[int, tuple[str, ...]]]  # a forecast's queue, and each counter's services today
 
 
 def rest_after(duration: float, interval: float) -> float:
@@ -65,7 +66,7 @@ class Forecasts:
         self.runs = int(config.policy.get("forecast_runs", 40))
         self._seed = 0
         self.staffing: Staffing | None = None
-        self._read: tuple[Queue, dict[int, tuple[str, ...]]] | None = None  # the last forecast's queue
+        self._read: QueueRead | None = None  # the last forecast's queue
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
         self.calibration = Calibration()
         self._service_kinds = {code: next((k for k in ("walk_in", "pickup") if k in service.kinds), "walk_in")
@@ -73,19 +74,22 @@ class Forecasts:
 
     def refresh(self) -> Forecast:
         """Read the queue and today's calls (one read transaction, no write), replay the queue, widen the
-        ranges as today's errors say (core/forecast_calibration.py); keep the result."""
-        moment = now()
+        ranges as today's errors say (core/forecast_calibration.py); keep the result. All of it off the
+        gevent loop: with thousands waiting, reading the queue alone takes tens of milliseconds."""
+        self._seed += 1
+        self.latest, self._read = off_loop(self._compute, now(), self._seed)
+        return self.latest
+
+    def _compute(self, moment: datetime, seed: int) -> tuple[Forecast, QueueRead]:
+        day = self.config.local_day(moment)
         with self.store.reading() as db:
             queue = read_queue(db, self.config, moment)
-            self.calibration.learn(db, self.config.local_day(moment))
-            taking = floor_control.counters_taking(db, self.config, self.config.local_day(moment))
-        self._seed += 1
-        replayed = off_loop(forecast, queue, self.config, self.runs, self._seed)
+            self.calibration.learn(db, day)
+            taking = floor_control.counters_taking(db, self.config, day)
+        replayed = forecast(queue, self.config, self.runs, seed)
         kinds = {ticket.id: ticket.kind for ticket in queue.waiting}
         self.calibration.remember(replayed, kinds)
-        self.latest = self.calibration.apply(replayed, kinds, self._service_kinds)
-        self._read = queue, taking
-        return self.latest
+        return self.calibration.apply(replayed, kinds, self._service_kinds), (queue, taking)
 
     def refresh_staffing(self) -> Staffing | None:
         """The staffing advice on the last forecast's queue (its p50s), with a quarter of its runs; the

@@ -237,3 +237,16 @@ def test_a_counter_closed_for_its_planned_break_is_back_at_its_end(config, store
         desks = {desk.number: desk for desk in read_queue(db, site.config, clock()).desks}
     assert desks[2].back_in == 35.0 and desks[2].planned == ((165.0, 15.0),)
     assert desks[1].back_in is None and desks[1].planned == ()
+
+
+def test_a_long_replay_hands_the_gil_over_to_the_requests(config, monkeypatch) -> None:
+    """The replay runs in a thread beside the server's requests: it calls `breathe` every BREATHE_EVERY
+    steps (core/offload.py), so a request waiting for the GIL gets it at once (bench_forecast
+    figure=convoy)."""
+    from core import forecast as forecast_module
+
+    calls = []
+    monkeypatch.setattr(forecast_module, "breathe", lambda: calls.append(1))
+    queue = one_counter(config, [walk_in(f"t{i}", -200 + i) for i in range(150)])
+    forecast(queue, config, runs=2, seed=1)
+    assert len(calls) >= 2 * 150 // forecast_module.BREATHE_EVERY
