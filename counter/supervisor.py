@@ -9,14 +9,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from babel.lists import format_list
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, get_translations, gettext
 
-from core import day_close, retention
+from core import day_close, policy_words, retention
 from core import floor_control as floor
 from core.clock import now, utc_iso
 from core.errors import N_, Conflict, Forbidden, InvalidInput
-from core.web import current_user, field, json_body, language_context, require_user, site
+from core.web import current_user, field, json_body, language_context, page_language, require_user, site
 from counter.sync_status import request_pull, sync_view
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,25 @@ def supervisor_page() -> Any:
         raise Forbidden(N_("Your role may not do that."))
     reasons = {code: gettext(text) for code, text in floor.PAUSE_REASONS.items()}
     return render_template("supervisor.html", site=site().config.site, pause_reasons_translated=reasons,
-                           **language_context())
+                           rule=rule_in_words(), **language_context())
+
+
+def rule_in_words() -> list[dict[str, Any]]:
+    """The calling rule, "who is called next" (core/policy_words.py), in the page's language: each step's
+    sentence and the sentences it lists."""
+    steps = policy_words.rule_steps(site().config, page_language())
+    return [{"text": said(step.sentence), "details": [said(detail) for detail in step.details]}
+            for step in steps]
+
+
+def said(sentence: policy_words.Sentence) -> str:
+    """A core sentence translated in the page's language; a tuple parameter (names) as a list in it."""
+    translations = get_translations()
+    text = (translations.ngettext(sentence.message, sentence.plural, sentence.count) if sentence.plural
+            else translations.gettext(sentence.message))
+    params = {key: format_list(list(value), locale=get_locale()) if isinstance(value, tuple) else value
+              for key, value in sentence.params.items()}
+    return text % params if params else text
 
 
 @bp.get("/api/supervisor/overview")
