@@ -1,30 +1,26 @@
 """Supervisors' reports (docs/reports.md): a day, a week or a month, as a page with charts (printable on A4),
 as JSON, and each table as a CSV file.
 
-A month of a large post takes SQLite seconds of CPU. Under gevent, it runs on its own read connection in a
-one-thread pool kept for reports, at a lower CPU priority (nice): SQLite computes without the GIL, the
-kiosks' requests go first when the cores are busy, and two supervisors' reports queue instead of taking
-two cores. A period that ended before today changes only when a day is closed or the retention runs: its
-report is kept (a few, most recent first), so the page, its CSV files and a reprint compute it once.
+A month of a large post takes SQLite seconds of CPU: it is computed in a process of its own, at the lowest
+CPU priority (core/report_process.py), so the kiosks' requests share nothing with it but the cores and get
+those first; reports queue there one at a time, and a request beyond the queue is told to try again. A past
+period's report is kept there while nothing it counts changes (core/kept_reports.py), so the page, its CSV
+files and a reprint compute it once.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections import OrderedDict
 from datetime import date, timedelta
 from typing import Any
 
 from babel.numbers import format_decimal, format_percent
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
-from core import period_report, report_csv, svg_charts
+from core import report_csv, report_process, svg_charts
 from core.clock import now
 from core.errors import N_, DourError, Forbidden, NotFound
 from core.fees import format_amount
 from core.report_queries import Period, check_period, month_of, week_of
-from core.site import Site
 from core.web import current_user, error_message, language_context, page_language, require_user, site
 from counter.report_tables import Table, tables
 
@@ -35,59 +31,6 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static/reports",
 )
-
-
-REPORT_NICE = 10  # the report thread's niceness: the server's own threads stay at 0
-KEPT_REPORTS = 8
-_kept: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-_kept_lock = threading.Lock()
-_pool: Any = None
-
-
-def _lower_priority() -> None:
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, REPORT_NICE)  # Linux: 0 is the calling thread
-    except (AttributeError, OSError):
-        pass
-
-
-def _in_report_thread(function: Any, *args: Any) -> Any:
-    """Run `function` in the reports' own low-priority thread when gevent serves this process, else here."""
-    global _pool
-    try:
-        from gevent import monkey
-    except ImportError:
-        return function(*args)
-    if not monkey.is_module_patched("threading"):
-        return function(*args)
-    if _pool is None:
-        from gevent.threadpool import ThreadPool
-
-        _pool = ThreadPool(1)
-        _pool.apply(_lower_priority)
-    return _pool.apply(function, args)
-
-
-def _generation(db: Any) -> tuple[Any, ...]:
-    """What changes a past period's figures: a day closed, a day pseudonymised or purged."""
-    return tuple(db.execute("SELECT (SELECT COUNT(*) FROM day_summaries), COUNT(*), MAX(pseudonymised_at), "
-                            "MAX(purged_at) FROM retention_days").fetchone())
-
-
-def _compute(the_site: Site, period: Period, today: str) -> dict[str, Any]:
-    with the_site.store.reading() as db:
-        key = (the_site.store.path, period, _generation(db)) if period.last < today else None
-        with _kept_lock:
-            if key is not None and key in _kept:
-                _kept.move_to_end(key)
-                return _kept[key]
-        report = period_report.build(db, the_site.config, period, now())
-    if key is not None:
-        with _kept_lock:
-            _kept[key] = report
-            while len(_kept) > KEPT_REPORTS:
-                _kept.popitem(last=False)
-    return report
 
 
 def _period() -> Period:
@@ -102,7 +45,8 @@ def _period() -> Period:
 
 
 def report_for(period: Period) -> dict[str, Any]:
-    return dict(_in_report_thread(_compute, site(), period, site().today()))
+    the_site = site()
+    return report_process.report(the_site.store, the_site.config, period, now(), the_site.today())
 
 
 @bp.get("/api/supervisor/reports")
@@ -218,10 +162,10 @@ def reports_page() -> Any:
     }
     try:
         period = _period()
+        report = report_for(period)
     except DourError as error:
         context["error"] = error_message(error)
         return render_template("reports.html", **context), error.status
-    report = report_for(period)
     named = {table.name: table for table in tables(report, config, lang)}
     context.update(
         period=period,

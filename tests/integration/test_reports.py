@@ -1,17 +1,27 @@
 """Supervisors' reports: the figures of a served morning, the same after pseudonymisation, the kept summary
-after the purge, date errors in the page's language, CSV files a French spreadsheet reads, and the queries
-on their indexes."""
+after the purge, date errors in the page's language, CSV files a French spreadsheet reads, the queries on
+their indexes, the same figures from the reports' own process, and past reports kept until a correction."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from core import period_report, report_queries, report_series, retention
+from core import (
+    day_close,
+    kept_reports,
+    payments,
+    period_report,
+    report_process,
+    report_queries,
+    report_series,
+    retention,
+)
 from core.clock import now
 from core.report_queries import Period
 from core.site import Site
@@ -216,3 +226,95 @@ def test_report_queries_use_indexes(site: Site) -> None:
             name,
             plan,
         )
+
+
+def test_the_report_is_computed_outside_the_server_process_with_the_same_figures(
+    app: Any, app_site: Site, clock: Any, add_agent: Any, supervisor_client: Any, monkeypatch: Any
+) -> None:
+    serve_a_morning(app_site, clock, add_agent(app_site, "amina"))
+    here = json.loads(json.dumps(report_of(app_site, DAY, "2025-06-08")))  # a week, computed in this process
+
+    def not_here(*args: Any) -> None:
+        raise AssertionError("a report computed in the server's own process")
+
+    monkeypatch.setattr(period_report, "build", not_here)
+    answer = supervisor_client(app).get(f"/api/supervisor/reports?from={DAY}&to=2025-06-08")
+    assert answer.status_code == 200 and answer.get_json() == here
+
+
+def pay_on_the_day(site: Site, reference: str) -> None:
+    """A passport fee paid by card on DAY, as the kiosk's terminal flow leaves it."""
+    items = [{"code": "passport_stamp", "amount_minor": 6000}]
+    with site.change() as (db, events):
+        events.append(payments.create(db, reference=reference, terminal="term-1", amount_minor=6000,
+                                      currency="EUR", lang="fr", day=DAY, actor="device:hall-1",
+                                      kiosk="hall-1", service="passport", items=items)[1])
+        events.append(payments.move(db, reference, "sent", "device:hall-1")[1])
+        events.append(payments.move(db, reference, "approved", "device:hall-1", auth_code="A12345")[1])
+
+
+def test_a_kept_past_report_follows_a_payment_voided_the_next_morning(
+    app: Any, app_site: Site, clock: Any, add_agent: Any, supervisor_client: Any
+) -> None:
+    serve_a_morning(app_site, clock, add_agent(app_site, "amina"))
+    pay_on_the_day(app_site, "PAY-REPORT-1")
+    day_close.close_day(app_site, leftover="no_show", actor="user:9", force=True)
+    clock.set(MORNING + timedelta(days=1))  # the day is past: its report is kept
+    boss = supervisor_client(app)
+
+    def fee_item() -> dict[str, Any]:
+        report = boss.get(f"/api/supervisor/reports?from={DAY}&to={DAY}").get_json()
+        return dict(report["payments"]["fee_items"][0])
+
+    assert (fee_item()["count"], fee_item()["reversed_count"]) == (1, 0)
+    with app_site.change() as (db, events):
+        events.append(payments.move(db, "PAY-REPORT-1", "voided", "user:9")[1])
+    assert (fee_item()["count"], fee_item()["reversed_count"]) == (0, 1)
+
+
+def test_a_past_period_is_computed_once_while_nothing_it_counts_changes(
+    site: Site, clock: Any, add_agent: Any, monkeypatch: Any
+) -> None:
+    serve_a_morning(site, clock, add_agent(site, "amina"))
+    built: list[Period] = []
+    build = period_report.build
+
+    def counted(db: Any, config: Any, period: Period, moment: Any) -> dict[str, Any]:
+        built.append(period)
+        return build(db, config, period, moment)
+
+    monkeypatch.setattr(period_report, "build", counted)
+
+    def report() -> dict[str, Any]:
+        return kept_reports.report(site.store, site.config, Period(DAY, DAY), now(), site.today())
+
+    report()
+    report()
+    assert len(built) == 2  # today's figures move with every ticket: never kept
+    clock.set(MORNING + timedelta(days=1))
+    report()
+    report()
+    assert len(built) == 4  # the CNIE ticket still waits: its wait may still change
+    day_close.close_day(site, day=DAY, leftover="no_show", actor="user:9")
+    first = report()
+    assert report() == first and len(built) == 5  # closed and past: kept
+    with site.store.write() as db:
+        db.execute("UPDATE users SET display_name = 'Amina B.' WHERE username = 'amina'")
+    assert [row["agent"] for row in report()["agents"]] == ["Amina B."] and len(built) == 6
+
+
+def test_a_busy_report_process_is_said_in_the_page_language(
+    app: Any, supervisor_client: Any, monkeypatch: Any
+) -> None:
+    def busy(*args: Any) -> None:
+        raise report_process.ReportsBusy(report_process.BUSY)
+
+    monkeypatch.setattr(report_process, "report", busy)
+    boss = supervisor_client(app)
+    answer = boss.get("/api/supervisor/reports?lang=fr")
+    assert answer.status_code == 503 and answer.get_json()["error"] == "reports_busy"
+    assert answer.get_json()["message"] == (
+        "Un autre rapport est en cours de préparation. Réessayez dans une minute."
+    )
+    page = boss.get("/supervisor/reports?lang=ar")
+    assert page.status_code == 503 and "يجري إعداد تقرير آخر" in page.text
