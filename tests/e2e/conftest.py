@@ -45,6 +45,15 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+def log_in(page: Any, url: str, username: str, password: str) -> None:
+    """Sign in on the staff login page at `url` (its language in the query, if any) and land on the desk."""
+    page.goto(url)
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url("**/counter**")
+
+
 @pytest.fixture
 def supervisor_page(browser: Any) -> Callable[..., Any]:
     """`supervisor_page(server, lang)`: a new supervisor of `server` logged in, on the supervisor page."""
@@ -52,11 +61,7 @@ def supervisor_page(browser: Any) -> Callable[..., Any]:
                   password: str = "supervisor-password-1") -> Any:
         server.add_user(username, password, "supervisor")
         page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.goto(f"{server.url}/login?lang={lang}")
-        page.get_by_test_id("username").fill(username)
-        page.get_by_test_id("password").fill(password)
-        page.get_by_test_id("login-submit").click()
-        page.wait_for_url("**/counter**")
+        log_in(page, f"{server.url}/login?lang={lang}", username, password)
         page.goto(f"{server.url}/supervisor?lang={lang}")
         return page
     return open_page

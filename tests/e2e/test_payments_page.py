@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from hardware.payment import CaisseApSimulator
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -61,11 +62,7 @@ def figures(page: Any, kind: str) -> tuple[str, str]:
 def open_as_supervisor(browser: Any, server: Any) -> Any:
     """A French supervisor logs in and follows the overview's link to the payments page."""
     page = browser.new_page(viewport={"width": 1500, "height": 1000}, locale="fr-FR")
-    page.goto(f"{server.url}/login")
-    page.get_by_test_id("username").fill(SUPERVISOR)
-    page.get_by_test_id("password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_url("**/counter**")
+    log_in(page, f"{server.url}/login", SUPERVISOR, PASSWORD)
     page.goto(f"{server.url}/supervisor")
     page.get_by_role("link", name="Paiements").click()
     page.wait_for_url("**/supervisor/payments")
