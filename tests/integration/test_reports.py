@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -318,3 +319,83 @@ def test_a_busy_report_process_is_said_in_the_page_language(
     )
     page = boss.get("/supervisor/reports?lang=ar")
     assert page.status_code == 503 and "يجري إعداد تقرير آخر" in page.text
+
+
+# The percentiles as SQLite's window functions computed them before they moved to Python
+# (core/report_queries.py `spreads`): the oracle the Python version must agree with, figure for figure.
+WINDOWED_SPREADS = """
+    WITH targets(service, minutes) AS ({targets}),
+    base AS MATERIALIZED (
+        SELECT t.day, t.service, t.counter, t.agent_id,
+               MAX(0.0, (julianday(t.called_at) - julianday(t.arrived_at)) * 1440.0) AS wait,
+               CASE WHEN t.state = 'done' AND t.started_at IS NOT NULL AND t.finished_at IS NOT NULL
+                    THEN MAX(0.0, (julianday(t.finished_at) - julianday(t.started_at)) * 1440.0)
+               END AS served,
+               g.minutes AS target
+        FROM tickets t LEFT JOIN targets g ON g.service = t.service
+        WHERE {where}),
+    points(metric, dim, key, m, ok) AS ({points}),
+    ranked AS (
+        SELECT metric, dim, key, m, ok, ROW_NUMBER() OVER (PARTITION BY metric, dim, key ORDER BY m) AS rn,
+               COUNT(*) OVER (PARTITION BY metric, dim, key) AS n
+        FROM points)
+    SELECT metric, dim, key, n, MAX(CASE WHEN rn = (n + 1) / 2 THEN m END),
+           MAX(CASE WHEN rn = (9 * n + 9) / 10 THEN m END), MAX(m), AVG(m), SUM(ok)
+    FROM ranked GROUP BY metric, dim, key"""
+
+
+def windowed_spreads(site: Site, period: Period) -> dict[str, dict[str, dict[Any, dict[str, Any]]]]:
+    keys = {"all": "''", "service": "service", "day": "day", "counter": "counter", "agent": "agent_id"}
+    points = "\n UNION ALL ".join(
+        f"SELECT '{metric}', '{dim}', {key}, {value}, {ok} FROM base"
+        f" WHERE {value} IS NOT NULL AND {key} IS NOT NULL"
+        for metric, value, ok in (("wait", "wait", "wait <= target"), ("service", "served", "NULL"))
+        for dim, key in keys.items()
+    )
+    services = [(s.code, s.target_wait_minutes) for s in site.config.services.values()]
+    targets, target_params = report_queries.values_cte(services)
+    where, params = period.where()
+    sql = WINDOWED_SPREADS.format(targets=targets, where=where, points=points)
+    found: dict[str, dict[str, dict[Any, dict[str, Any]]]] = {"wait": {}, "service": {}}
+    one = report_queries._round
+    rows = site.store.read().execute(sql, [*target_params, *params])
+    for metric, dim, key, n, p50, p90, top, mean, ok in rows:
+        found[metric].setdefault(dim, {})[key] = {
+            "count": n, "p50": one(p50), "p90": one(p90), "max": one(top), "mean": one(mean),
+            "within_target": round(ok / n, 3) if metric == "wait" and ok is not None else None,
+        }
+    return found
+
+
+def test_spreads_agree_with_the_windowed_sql_they_replace(site: Site) -> None:
+    """Ties, one-ticket groups, tickets never called, served or not, counters and agents missing, two days and
+    a service filter: the Python percentiles give the same figures, keys and order as SQLite's windows."""
+    services = [code for code, service in site.config.services.items() if "walk_in" in service.kinds]
+    rng = random.Random(7)
+    for _ in range(160):
+        site.issue_ticket(service=rng.choice(services), kind="walk_in", lang="fr", actor="test")
+    with site.store.write() as db:
+        for (ticket_id,) in db.execute("SELECT id FROM tickets").fetchall():
+            day = rng.choice([DAY, "2025-06-03"])
+            start = datetime.fromisoformat(f"{day}T08:00:00+00:00") + timedelta(minutes=rng.randint(0, 300))
+            called = start + timedelta(minutes=rng.choice([0, 5, 5, 12, 30, rng.randint(0, 90)]))
+            began = called + timedelta(minutes=rng.randint(0, 3))
+            ended = began + timedelta(minutes=rng.choice([4, 7, 7, 15, rng.randint(1, 40)]))
+            state = rng.choice(["done", "done", "done", "no_show", "waiting"])
+            db.execute(
+                "UPDATE tickets SET day = ?, arrived_at = ?, called_at = ?, started_at = ?, finished_at = ?,"
+                " state = ?, counter = ?, agent_id = ? WHERE id = ?",
+                [day, start.isoformat(), None if state == "waiting" else called.isoformat(),
+                 began.isoformat() if state == "done" else None,
+                 ended.isoformat() if state == "done" else None, state,
+                 rng.choice([None, 1, 2, 3, 7]), rng.choice([None, 11, 12]), ticket_id],
+            )
+    for period in (Period(DAY, DAY), Period(DAY, "2025-06-03"), Period(DAY, "2025-06-03", services[0])):
+        with site.store.reading() as db:
+            found = report_queries.spreads(db, site.config, period)
+        expected = windowed_spreads(site, period)
+        assert found == expected and list(found["wait"]) == list(expected["wait"])
+        assert [list(by_key) for by_key in found["wait"].values()] == [
+            list(by_key) for by_key in expected["wait"].values()
+        ]
+        assert found["wait"]["all"][""]["count"] > 15 and found["service"]["agent"]

@@ -3,6 +3,7 @@ CPU priority (core/report_process.py), which ends when the server does."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ def test_reports_come_from_a_low_priority_process_that_ends_with_the_server(
         master, worker_process, *others = server.processes()
         [child] = [p for p in others if "core.report_process" in " ".join(p.cmdline())]
         assert child.ppid() == worker_process.pid and child.nice() == 19
+        assert os.sched_getscheduler(child.pid) == os.SCHED_IDLE
         assert boss.get(f"{server.url}/api/supervisor/reports/tickets.csv", timeout=60).status_code == 200
         assert child.is_running()  # the same child answers the next report
 

@@ -29,6 +29,7 @@ def process() -> Iterator[ReportProcess]:
 def test_calls_run_in_a_child_at_the_lowest_priority(process: ReportProcess) -> None:
     assert process.run(os.getpid) == process.pid != os.getpid()
     assert process.run(os.getpriority, os.PRIO_PROCESS, 0) == report_process.REPORT_NICE == 19
+    assert process.run(os.sched_getscheduler, 0) == os.SCHED_IDLE  # a waking request takes the core at once
     assert process.run(os.getpid) == process.pid  # the same child, kept
 
 
