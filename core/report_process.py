@@ -1,14 +1,20 @@
 """Supervisors' reports computed in a child process of their own (docs/reports.md, "Reports never slow the
 floor").
 
-A month of a large post costs SQLite about 2.5 s of CPU. Inside the server, even in a thread of its own, the
-report shares with the kiosks' requests the GIL, SQLite's library and the heap, and its low priority works
-against them: a thread set aside by the scheduler while it holds the GIL makes the server's loop wait for it.
-In a child process under Linux's `SCHED_IDLE` policy (and at `REPORT_NICE`), the kiosks' requests share
-nothing with the report but the cores, and the scheduler hands those to them first: a request that wakes
-takes a core from the report at once, rather than after the report's time slice as at nice 19 alone. An
-idle-policy task still gets a small share of a busy machine (Linux weighs it at 3 against 1,024 for a
-request), so a report on a machine the kiosks saturate is slow, not starved; `TIMEOUT_SECONDS` bounds it.
+A month of a large post costs about 0.6 s of CPU. Inside the server, even in a thread of its own, the report
+shares with the kiosks' requests the GIL, SQLite's library and the heap, and its low priority works against
+them: a thread set aside by the scheduler while it holds the GIL makes the server's loop wait for it. In a
+child process, the kiosks' requests share nothing with the report but the cores, and the scheduler is asked
+to hand those to them first in three ways:
+- Linux's `SCHED_IDLE` policy: a request that wakes takes a core from the report at once, rather than after
+  the report's time slice as at nice 19 alone;
+- a session of its own (so a scheduling group of its own under Linux's autogroups) at nice 19: with the
+  report in the server's group, its CPU counted against the server's share of the machine when other
+  programs (the sync worker, a browser, a backup) wanted the cores too;
+- `REPORT_NICE` where neither exists.
+An idle-policy task still gets a small share of a busy machine (a weight of 3 against 1,024), so a report on
+a machine the kiosks saturate is slow, not starved; `TIMEOUT_SECONDS` bounds it. docs/reports.md has the
+measured effect of each.
 
 One child, started at the first report and kept, computes one report at a time; `MAX_WAITING` more requests
 wait their turn and any beyond are refused with `ReportsBusy` (503, a sentence in the person's language), so
@@ -47,6 +53,7 @@ from core.store import Store
 
 REPORT_NICE = 19  # the child's niceness: any request of the server goes first when the cores are busy
 IDLE_POLICY = getattr(os, "SCHED_IDLE", None)  # Linux: run only on a core nothing else wants
+AUTOGROUP = "/proc/self/autogroup"  # Linux: the niceness of the child's session as a whole
 MAX_WAITING = 2  # reports that may wait while one is computed; more are refused
 TIMEOUT_SECONDS = 300.0  # a quarter of a large post takes seconds: this is a child that hangs
 HEADER = struct.Struct(">I")
@@ -131,7 +138,8 @@ class ReportProcess:
         paths = [root, os.environ.get("PYTHONPATH")]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in paths if path)}
         try:
-            self._child = subprocess.Popen(self.command, stdin=child_stdin, stdout=child_stdout, env=env)
+            self._child = subprocess.Popen(self.command, stdin=child_stdin, stdout=child_stdout, env=env,
+                                           start_new_session=True)  # its own scheduling group: see above
         finally:
             os.close(child_stdin)
             os.close(child_stdout)
@@ -247,9 +255,12 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
 
 def lowest_priority() -> None:
-    """Nice 19, then the idle scheduling policy where the system has it (ignored where it cannot be set)."""
+    """Nice 19 for the child and for its scheduling group, then the idle scheduling policy, each where the
+    system has it (ignored where it cannot be set)."""
     with suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, 0, REPORT_NICE)
+    with suppress(OSError), open(AUTOGROUP, "w") as group:
+        group.write(str(REPORT_NICE))
     if IDLE_POLICY is not None:
         with suppress(AttributeError, OSError):
             os.sched_setscheduler(0, IDLE_POLICY, os.sched_param(0))

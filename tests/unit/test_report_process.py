@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +31,9 @@ def test_calls_run_in_a_child_at_the_lowest_priority(process: ReportProcess) -> 
     assert process.run(os.getpid) == process.pid != os.getpid()
     assert process.run(os.getpriority, os.PRIO_PROCESS, 0) == report_process.REPORT_NICE == 19
     assert process.run(os.sched_getscheduler, 0) == os.SCHED_IDLE  # a waking request takes the core at once
+    assert process.run(os.getsid, 0) == process.pid != os.getsid(0)  # a scheduling group of its own
+    autogroup = process.run(Path.read_text, Path(report_process.AUTOGROUP))
+    assert autogroup.rstrip().endswith("nice 19"), autogroup
     assert process.run(os.getpid) == process.pid  # the same child, kept
 
 
