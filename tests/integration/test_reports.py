@@ -375,7 +375,7 @@ def test_spreads_agree_with_the_windowed_sql_they_replace(site: Site) -> None:
     for _ in range(160):
         site.issue_ticket(service=rng.choice(services), kind="walk_in", lang="fr", actor="test")
     with site.store.write() as db:
-        for (ticket_id,) in db.execute("SELECT id FROM tickets").fetchall():
+        for (ticket_id,) in db.execute("SELECT id FROM tickets ORDER BY rowid").fetchall():
             day = rng.choice([DAY, "2025-06-03"])
             start = datetime.fromisoformat(f"{day}T08:00:00+00:00") + timedelta(minutes=rng.randint(0, 300))
             called = start + timedelta(minutes=rng.choice([0, 5, 5, 12, 30, rng.randint(0, 90)]))
@@ -398,4 +398,4 @@ def test_spreads_agree_with_the_windowed_sql_they_replace(site: Site) -> None:
         assert [list(by_key) for by_key in found["wait"].values()] == [
             list(by_key) for by_key in expected["wait"].values()
         ]
-        assert found["wait"]["all"][""]["count"] > 15 and found["service"]["agent"]
+        assert found["wait"]["all"][""]["count"] > 10 and found["service"]["agent"]
