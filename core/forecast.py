@@ -7,10 +7,15 @@ times around those means, and keeps for each ticket the 10th, 50th and 90th perc
 its call. "Ghost" tickets — a walk-in of each service arriving now, with and without priority — give the
 kiosk its estimate before a visitor takes a ticket; a ghost is called like anyone but holds no counter.
 
-A counter closed earlier today, after it had been open, is taken for a counter on a break: it comes back at
-the end of its planned break (`counters.breaks`), or after a break drawn from today's measured breaks. A
-counter's planned breaks still to come close it in the replay when its agent is next free. The replay knows
-no future walk-ins or transfers: docs/queue-policy.md measures how much that costs.
+Booked appointments not checked in yet are replayed too: each run draws whether their visitor comes and
+when, from today's check-ins (core/punctuality.py), and a visitor who comes late is not called before they
+are there. A counter closed earlier today, after it had been open, is taken for a counter on a break: it
+comes back at the end of its planned break (`counters.breaks`), or after a break drawn from today's measured
+breaks. A counter's planned breaks still to come, and the one its agent owes (it started while they were
+serving), close it in the replay when its agent is next free. The replay knows no future walk-ins (priority
+visitors among them) or transfers: docs/queue-policy.md measures what that costs, why priority visitors
+still to come are not replayed (a refresh twice as long for a few points), and what the day's other
+randomness leaves.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import json
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import sqlite_utils
 
@@ -29,19 +34,19 @@ from core.clock import utc_iso
 from core.config import SiteConfig
 from core.offload import breathe
 from core.policy import quick_services
+from core.punctuality import Arrivals, Punctuality, read_punctuality
 from core.replay import Plan, QueuedTicket, Rules
 from core.report_series import FLOOR_EVENTS, day_start
 
 MIN_SAMPLES = 5  # finished calls of a service before its measured mean replaces the configured one
 SIGMA = 0.45  # spread of the logarithm of a service time (the simulator's profiles use 0.4 to 0.5)
 RECENT_CALLS = 40  # the last walk-in calls that decide whose turn the priority share gives
-SHOW_RATE = 0.85  # booked appointments that come, until today's book says otherwise
 EXPECTED_HORIZON = 180.0  # minutes: appointments booked later than that do not change today's forecasts
-SHOW_SAMPLES = 10  # appointments whose check-in window closed before today's rate replaces SHOW_RATE
 BREAK_MINUTES = 30.0  # a break's mean length until BREAK_SAMPLES breaks were measured today
 BREAK_SAMPLES = 3
 LONGEST_BREAK = 120.0  # minutes: closed longer than this or 2 mean breaks, a counter is gone for the day
 BREAK_SIGMA = 0.5  # spread of the logarithm of a break's length
+OWED_WINDOW = 60.0  # minutes: a planned break that started longer ago and was not taken was skipped
 BREATHE_EVERY = 64  # replay steps (about 0.3 ms) between two hand-overs of the GIL to the requests
 
 
@@ -73,7 +78,7 @@ class Queue:
     starvation_minutes: float = 90.0
     targets: dict[str, float] = field(default_factory=dict)
     expected: tuple[QueuedTicket, ...] = ()  # booked appointments not checked in yet
-    show_rate: float = SHOW_RATE  # the share of those who will come
+    punctuality: Punctuality = Punctuality()  # whether and when those will come
     break_minutes: float = BREAK_MINUTES  # today's mean break (a closed counter's time away)
     quick: frozenset[str] = frozenset()  # core.policy.quick_services
     urgent_minutes: float = 5.0
@@ -121,19 +126,20 @@ def read_queue(db: sqlite_utils.Database, config: SiteConfig, moment: datetime) 
                                  _minutes(row[5], moment) if row[5] else None, row[6], max(1, int(row[7])))
                     for row in rows)
     late = float(config.policy["checkin_late_minutes"])
-    closings, break_minutes = _breaks(db, config, day, moment)
-    return Queue(moment, waiting, _desks(db, config, moment, closings, break_minutes),
+    closings, last_closes, break_minutes = _breaks(db, config, day, moment)
+    return Queue(moment, waiting, _desks(db, config, moment, closings, last_closes, break_minutes),
                  _mean_minutes(db, config, day),
                  _recent_calls(db, day), str(config.policy.get("order", "current")),
                  int(config.policy["priority_share"]), float(config.policy.get("starvation_minutes", 90)),
                  {code: float(s.target_wait_minutes) for code, s in config.services.items()},
-                 _expected(db, config, day, moment, late), _show_rate(db, day, moment, late), break_minutes,
-                 quick_services(config), float(config.policy.get("quick_urgent_minutes", 5)))
+                 _expected(db, config, day, moment, late), read_punctuality(db, day, moment, late),
+                 break_minutes, quick_services(config), float(config.policy.get("quick_urgent_minutes", 5)))
 
 
 def _expected(db: sqlite_utils.Database, config: SiteConfig, day: str, moment: datetime,
               late: float) -> tuple[QueuedTicket, ...]:
-    """Today's booked appointments not checked in whose check-in window is still open: they may come."""
+    """Today's booked appointments not checked in whose check-in window is still open: they may come
+    (whether and when: `Queue.punctuality`)."""
     rows = db.execute(
         """SELECT reference, services, slot_start, persons FROM appointments
            WHERE day = ? AND status = 'booked' AND ticket_id IS NULL AND no_show_at IS NULL""", [day])
@@ -147,21 +153,13 @@ def _expected(db: sqlite_utils.Database, config: SiteConfig, day: str, moment: d
     return tuple(expected)
 
 
-def _show_rate(db: sqlite_utils.Database, day: str, moment: datetime, late: float) -> float:
-    """The share of today's appointments, whose check-in window has closed, that were checked in."""
-    closed = (moment - timedelta(minutes=late)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    count, came = db.execute(
-        """SELECT COUNT(*), SUM(ticket_id IS NOT NULL) FROM appointments
-           WHERE day = ? AND status = 'booked' AND slot_start < ?""", [day, closed]).fetchone()
-    return float(came) / count if count >= SHOW_SAMPLES else SHOW_RATE
-
-
 def _breaks(db: sqlite_utils.Database, config: SiteConfig, day: str,
-            moment: datetime) -> tuple[dict[int, float], float]:
+            moment: datetime) -> tuple[dict[int, float], dict[int, float], float]:
     """From today's `counter.opened`/`counter.closed` events: the counters closed now after having been
-    open (minutes since their close), and today's mean break (a close followed by a reopening within
-    LONGEST_BREAK), BREAK_MINUTES until BREAK_SAMPLES were seen."""
+    open (minutes since their close), each counter's last close (minutes since), and today's mean break (a
+    close followed by a reopening within LONGEST_BREAK), BREAK_MINUTES until BREAK_SAMPLES were seen."""
     closed: dict[int, float] = {}
+    last: dict[int, float] = {}
     lengths: list[float] = []
     for type_, at, counter in db.execute(
             f"""SELECT type, at, json_extract(data, '$.counter') FROM journal
@@ -171,21 +169,21 @@ def _breaks(db: sqlite_utils.Database, config: SiteConfig, day: str,
             continue
         minutes = -_minutes(at, moment)
         if type_ == "counter.closed":
-            closed[int(counter)] = minutes
+            closed[int(counter)] = last[int(counter)] = minutes
         elif int(counter) in closed:
             away = closed.pop(int(counter)) - minutes
             if 0 < away <= LONGEST_BREAK:
                 lengths.append(away)
     mean = sum(lengths) / len(lengths) if len(lengths) >= BREAK_SAMPLES else BREAK_MINUTES
-    return closed, mean
+    return closed, last, mean
 
 
 def _desks(db: sqlite_utils.Database, config: SiteConfig, moment: datetime, closings: dict[int, float],
-           break_minutes: float) -> tuple[Desk, ...]:
+           last_closes: dict[int, float], break_minutes: float) -> tuple[Desk, ...]:
     """The counters open now, each with the services it takes today (a supervisor's change included), and
     those on a break (closed less than LONGEST_BREAK and two mean breaks ago); before any opens (the
     morning), every configured counter, free. Each with its planned breaks still to come (`counters.breaks`)
-    and, closed for one, when it ends."""
+    and, closed for one, when it ends; open, the planned break its agent still owes."""
     held = {int(row[0]): (str(row[1]), -_minutes(row[2], moment)) for row in db.execute(
         """SELECT counter, service, called_at FROM tickets
            WHERE state IN ('called', 'serving') AND counter IS NOT NULL AND called_at IS NOT NULL""")}
@@ -203,9 +201,19 @@ def _desks(db: sqlite_utils.Database, config: SiteConfig, moment: datetime, clos
         plan = [(start - midnight, float(length)) for start, length in config.counters[number].breaks]
         back_in = _planned_return(plan, away[number]) if number in away else None
         after = back_in if back_in is not None else 0.0
+        owed = _owed(plan, last_closes.get(number)) if number not in away else []
         desks.append(Desk(number, frozenset(taking[number]), service, since, away.get(number), back_in,
-                          tuple(item for item in plan if item[0] > after)))
+                          (*owed, *(item for item in plan if item[0] > after))))
     return tuple(desks)
+
+
+def _owed(plan: list[tuple[float, float]], last_close: float | None) -> list[tuple[float, float]]:
+    """The planned break that started less than OWED_WINDOW minutes ago while the agent was serving, and
+    that they have not taken yet (no close since it started): they take it when next free, as at any
+    other break."""
+    started = [(start, length) for start, length in plan if -OWED_WINDOW < start <= 0
+               and (last_close is None or -last_close < start - 1)]
+    return [max(started)] if started else []
 
 
 def _planned_return(plan: list[tuple[float, float]], away: float) -> float | None:
@@ -261,13 +269,14 @@ def forecast(queue: Queue, config: SiteConfig, runs: int, seed: int = 0, sigma: 
                   queue.urgent_minutes)
     plan = Plan([*queue.waiting, *queue.expected, *ghosts(config)],
                 [(d.number, d.services) for d in queue.desks], rules)
+    first = len(queue.waiting)
+    arrivals = Arrivals(queue.punctuality,
+                        [(first + i, ticket.slot or 0.0) for i, ticket in enumerate(queue.expected)])
     rng = random.Random(seed)
-    expected = range(len(queue.waiting), len(queue.waiting) + len(queue.expected))
     laws = {code: (math.log(mean) - sigma * sigma / 2, sigma) for code, mean in queue.mean_minutes.items()}
     samples: list[list[float]] = [[] for _ in plan.tickets]
     for _ in range(max(1, runs)):
-        absent = [index for index in expected if rng.random() >= queue.show_rate]
-        for index, minutes in enumerate(replay(plan, queue, laws, rng, absent)):
+        for index, minutes in enumerate(replay(plan, queue, laws, rng, *arrivals.draw(rng))):
             if minutes is not None:
                 samples[index].append(minutes)
     estimates = {ticket.id: _estimate(found, runs)
@@ -295,12 +304,12 @@ def _estimate(samples: list[float], runs: int) -> Estimate | None:
 
 
 def replay(plan: Plan, queue: Queue, laws: dict[str, tuple[float, float]], rng: random.Random,
-           absent: list[int]) -> list[float | None]:
+           absent: list[int], arrivals: dict[int, float]) -> list[float | None]:
     """One run: counters call in the policy's order as they come free; the minutes until each call. A
     counter with nobody to call waits for the next expected appointment it could take; a counter free after
     the start of its next planned break takes it first."""
     called: list[float | None] = [None] * len(plan.tickets)
-    run = plan.start(queue.recent_calls, absent)
+    run = plan.start(queue.recent_calls, absent, arrivals)
     free = [(_opens_in(desk, queue.break_minutes, laws, rng), index)
             for index, desk in enumerate(queue.desks)]
     heapq.heapify(free)

@@ -1,14 +1,14 @@
 """What today's calls say about the ranges visitors were told: the replay's range widened where it proved
 too narrow (split conformal prediction, on the site's own day).
 
-The replay (core/forecast.py) spreads a ticket's range only by the service times' randomness; what it does
-not model — priority visitors and transfers still to come, breaks still to come, a service running long —
-makes real waits wander further. So each forecast is also checked against what happened: the first range a
-ticket is given is remembered; when the ticket is called, its error is kept, scaled to the wait told
-(`(real − p50) / max(5, p50)`). Once `MIN_ERRORS` tickets of a kind (appointment, walk-in, pickup) have been
-called, a range of that kind becomes at least `p50 + q10(error) × scale … p50 + q90(error) × scale` over the
-last `WINDOW` errors: never narrower than the replay's own p10–p90, wider when the day showed it should be.
-The p50 itself is left as the replay gives it.
+The replay (core/forecast.py) spreads a ticket's range by the randomness it models (service times, booked
+visitors coming or not, early or late); what it does not model — priority visitors and transfers still to
+come, unplanned breaks, a service running long — makes real waits wander further. So each forecast is also
+checked against what happened: the first range a ticket is given is remembered; when the ticket is called, its
+error is kept, scaled to the wait told (`(real − p50) / max(5, p50)`). Once `MIN_ERRORS` tickets of a kind
+(appointment, walk-in, pickup) have been called, a range of that kind becomes at least `p50 + q10(error) ×
+scale … p50 + q90(error) × scale` over the last `WINDOW` errors: never narrower than the replay's own p10–p90,
+wider when the day showed it should be. The p50 itself is left as the replay gives it.
 
 Kept in memory by the process's `Forecasts` (core/forecasts.py): a restart starts the day's learning again.
 """

@@ -9,7 +9,7 @@ checks, on random queues, that the choice is the one `core.policy.choose_next` m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from core.policy import APPOINTMENT_EARLY_MINUTES
@@ -50,8 +50,8 @@ class Plan:
     def __init__(self, tickets: Sequence[QueuedTicket], desks: Sequence[tuple[int, frozenset[str]]],
                  rules: Rules) -> None:
         self.tickets, self.rules = list(tickets), rules
-        self.needed = sum(1 for ticket in self.tickets if not ticket.expected)
         self.desks = [services for _number, services in desks]
+        self.needed = self._callable(desks)
         self.lists: list[list[int]] = []
         by_arrival = sorted(range(len(self.tickets)),
                             key=lambda i: (self.tickets[i].arrived, self.tickets[i].id))
@@ -62,7 +62,16 @@ class Plan:
             if services not in groups:
                 groups[services] = self._group(by_arrival, services)
         self.groups = [groups[services] for services in self.desks]
+        self.expected_lists = [group["expected"] for group in groups.values()]
         self.numbers = [number for number, _services in desks]
+
+    def _callable(self, desks: Sequence[tuple[int, frozenset[str]]]) -> int:
+        """The tickets a run must call before it can end: all but the expected appointments, and but those no
+        counter could call (the run would wait for them in vain)."""
+        taken = frozenset().union(*self.desks)
+        numbers = {number for number, _services in desks}
+        return sum(1 for ticket in self.tickets if not ticket.expected
+                   and (ticket.service in taken if ticket.target is None else ticket.target in numbers))
 
     def _list(self, indices: list[int]) -> int:
         self.lists.append(indices)
@@ -98,9 +107,11 @@ class Plan:
                 "priority": self._list([i for i in others if tickets[i].priority]),
                 "others": self._list(others), "everybody": self._list(mine)}
 
-    def start(self, recent_calls: Sequence[tuple[str, bool]], absent: Sequence[int] = ()) -> Run:
-        """A run in which the expected appointments `absent` do not come."""
-        run = Run(self, recent_calls)
+    def start(self, recent_calls: Sequence[tuple[str, bool]], absent: Sequence[int] = (),
+              arrivals: Mapping[int, float] | None = None) -> Run:
+        """A run in which the expected appointments `absent` do not come, and those in `arrivals` come at
+        that minute (the others are there as soon as their slot can be called)."""
+        run = Run(self, recent_calls, arrivals or {})
         for index in absent:
             run.taken[index] = 1
             run.left -= 1
@@ -121,8 +132,15 @@ def _since(ticket: QueuedTicket) -> float:
 class Run:
     """One replay's state: who has been called, and the walk-in calls for the priority share."""
 
-    def __init__(self, plan: Plan, recent_calls: Sequence[tuple[str, bool]]) -> None:
+    def __init__(self, plan: Plan, recent_calls: Sequence[tuple[str, bool]],
+                 arrivals: Mapping[int, float]) -> None:
         self.plan = plan
+        # Expected appointments: the minute each can be called, its visitor there; their lists in that order.
+        self.lists, self.ready = plan.lists, self._ready(arrivals)
+        if any(index in arrivals for index in self.ready):
+            self.lists = list(plan.lists)
+            for list_id in plan.expected_lists:
+                self.lists[list_id] = sorted(plan.lists[list_id], key=self.ready.__getitem__)
         self.taken = bytearray(len(plan.tickets))
         self.pointers = [0] * len(plan.lists)
         self.history = list(recent_calls)
@@ -130,7 +148,7 @@ class Run:
         self.needed = plan.needed  # tickets still to call other than expected appointments
 
     def first(self, list_id: int) -> int | None:
-        items, at, taken = self.plan.lists[list_id], self.pointers[list_id], self.taken
+        items, at, taken = self.lists[list_id], self.pointers[list_id], self.taken
         end = len(items)
         while at < end and taken[items[at]]:
             at += 1
@@ -175,7 +193,7 @@ class Run:
         if targeted is not None:
             return targeted
         appointment = self.first(booked)
-        due = self._due(appointment, lists["expected"], moment + APPOINTMENT_EARLY_MINUTES, _slot)
+        due = self._due(appointment, lists["expected"], moment + APPOINTMENT_EARLY_MINUTES, moment, _slot)
         if due is not None:
             return due
         found = self.first(priority)
@@ -185,18 +203,36 @@ class Run:
         return found if found is not None else appointment
 
     def next_due(self, desk: int) -> float | None:
-        """When the next expected appointment this counter could call falls due (None: nobody expected)."""
+        """When the next expected appointment this counter could call falls due, its visitor there (None:
+        nobody expected)."""
         head = self.first(self.plan.groups[desk]["expected"])
         if head is None or self.plan.rules.order == "fifo":
             return None
-        slot = _slot(self.plan.tickets[head])
-        return slot - APPOINTMENT_EARLY_MINUTES if self.plan.rules.order == "current" else slot
+        return self.ready[head]
 
-    def _due(self, appointment: int | None, expected: int, limit: float,
+    def _ready(self, arrivals: Mapping[int, float]) -> dict[int, float]:
+        """Each expected appointment's minute to be called, its visitor there: from 15 minutes before the slot
+        (`current`) or the slot (`deadline`), and not before the minute drawn for their coming."""
+        early = APPOINTMENT_EARLY_MINUTES if self.plan.rules.order == "current" else 0.0
+        tickets, ready = self.plan.tickets, {}
+        for list_id in self.plan.expected_lists:
+            for index in self.plan.lists[list_id]:
+                opens = _slot(tickets[index]) - early
+                ready[index] = max(opens, arrivals.get(index, opens))
+        return ready
+
+    def _arrived(self, expected: int, moment: float) -> int | None:
+        """The expected appointment to be called first (each run's list is in that order), if by `moment`."""
+        head = self.first(expected)
+        return head if head is not None and self.ready[head] <= moment else None
+
+    def _due(self, appointment: int | None, expected: int, limit: float, moment: float,
              when: Callable[[QueuedTicket], float]) -> int | None:
-        """The checked-in appointment or the expected one (sooner) whose time `when` is at most `limit`."""
+        """The checked-in appointment or the expected one there (sooner) whose time `when` is at most
+        `limit`."""
         tickets = self.plan.tickets
-        due = [i for i in (appointment, self.first(expected)) if i is not None and when(tickets[i]) <= limit]
+        due = [i for i in (appointment, self._arrived(expected, moment))
+               if i is not None and when(tickets[i]) <= limit]
         return min(due, key=lambda i: (when(tickets[i]), tickets[i].arrived)) if due else None
 
     def _fifo(self, desk: int) -> int | None:
@@ -217,7 +253,7 @@ class Run:
         if longest is not None and moment - _since(tickets[longest]) >= self.plan.rules.starvation_minutes:
             return longest
         appointment = self.first(lists["booked"])
-        due = self._due(appointment, lists["expected"], moment, _since)
+        due = self._due(appointment, lists["expected"], moment, moment, _since)
         if due is not None:
             return due
         priority = self.first(lists["priority"])

@@ -4,6 +4,7 @@ writes, and the ranges the pages get from memory."""
 from __future__ import annotations
 
 import hashlib
+import random
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -250,3 +251,74 @@ def test_a_long_replay_hands_the_gil_over_to_the_requests(config, monkeypatch) -
     queue = one_counter(config, [walk_in(f"t{i}", -200 + i) for i in range(150)])
     forecast(queue, config, runs=2, seed=1)
     assert len(calls) >= 2 * 150 // forecast_module.BREATHE_EVERY
+
+
+def test_a_booked_visitor_who_comes_late_lets_the_walk_ins_go_first(config) -> None:
+    """One counter, 10 minutes a visitor; an appointment at 09:00 not checked in yet, whose visitor comes
+    for sure. Taken for present (no check-in time known today), it is called now and the walk-ins after it;
+    today every visitor came 10 minutes after their slot, so the first walk-in is called now, the
+    appointment at 10 and the second walk-in at 20."""
+    from core.punctuality import Punctuality
+
+    booked = QueuedTicket("expected:RDV-1", "passport", "appointment", False, 0.0, 0.0, None, expected=True)
+    queue = replace(one_counter(config, [walk_in("a", -5), walk_in("b", -3)]), expected=(booked,),
+                    punctuality=Punctuality(1.0))
+    present = forecast(queue, config, runs=5, seed=1, sigma=0.0)
+    assert (present.tickets["a"].p50, present.tickets["b"].p50) == (10, 20)
+    late = forecast(replace(queue, punctuality=Punctuality(1.0, (10.0,) * 10)), config, runs=5, seed=1,
+                    sigma=0.0)
+    assert (late.tickets["a"].p50, late.tickets["b"].p50) == (0, 20)
+
+
+@pytest.mark.parametrize(("order", "arrives", "called"),
+                         [("current", 25.0, 25.0), ("current", 5.0, 5.0), ("deadline", 25.0, 25.0),
+                          ("deadline", 5.0, 15.0)])
+def test_a_counter_with_nobody_to_call_waits_for_the_booked_visitor_to_come(config, order: str,
+                                                                           arrives: float,
+                                                                           called: float) -> None:
+    """Nobody waits for the counter; an appointment in 15 minutes whose visitor comes at `arrives`: the
+    counter calls them once they are there and the order allows (`current`: from 15 minutes before the
+    slot; `deadline`: from the slot), not before they came."""
+    from core.forecast import replay
+    from core.replay import Plan, Rules
+
+    booked = QueuedTicket("expected:RDV-1", "passport", "appointment", False, 0.0, 15.0, None, expected=True)
+    later = QueuedTicket("x", "cnie", "walk_in", False, -1.0, None, None)  # keeps the run going: called at 60
+    desks = (Desk(1, frozenset({"passport"})), Desk(2, frozenset({"cnie"}), back_in=60.0))
+    queue = replace(one_counter(config, []), order=order, desks=desks)
+    plan = Plan([later, booked], [(d.number, d.services) for d in desks], Rules(order, 2, 90.0, {}))
+    laws = {code: (2.3, 0.0) for code in config.services}
+    assert replay(plan, queue, laws, random.Random(1), [], {1: arrives}) == [60.0, called]
+
+
+def test_a_planned_break_the_agent_still_owes_is_taken_when_next_free(config, store, clock,
+                                                                       add_agent) -> None:
+    """Counter 2 plans 45 minutes at 12:00 (local; 10:00 UTC in June), but serves a visitor called at 11:55:
+    at 12:05 it still owes the break, which the replay has it take when next free (started 5 minutes ago);
+    counter 3 took the same break from 12:00 to 12:40, and at 12:50 owes nothing until 15:00."""
+    from core.forecast import read_queue
+    from core.site import Site
+
+    plan = ((720, 45), (900, 15))
+    counters = {**config.counters, **{n: replace(config.counters[n], breaks=plan) for n in (2, 3)}}
+    site = Site(replace(config, counters=counters), store)
+    clock.set(datetime(2025, 6, 10, 8, 0, tzinfo=UTC), step=timedelta(0))
+    two, three = add_agent(site, "two"), add_agent(site, "three")
+    site.open_counter(2, two)
+    site.open_counter(3, three)
+    clock.advance(timedelta(hours=1, minutes=55))
+    issue(site)
+    site.call_next(2, two)
+    clock.advance(timedelta(minutes=5))
+    site.close_counter(3, three)
+    clock.advance(timedelta(minutes=5))
+    with site.store.reading() as db:
+        desks = {desk.number: desk for desk in read_queue(db, site.config, clock()).desks}
+    assert desks[2].planned == ((-5.0, 45.0), (175.0, 15.0))
+    clock.advance(timedelta(minutes=35))
+    site.open_counter(3, three)
+    clock.advance(timedelta(minutes=10))
+    with site.store.reading() as db:
+        desks = {desk.number: desk for desk in read_queue(db, site.config, clock()).desks}
+    assert desks[3].planned == ((130.0, 15.0),)
+    assert desks[2].planned[0] == (-50.0, 45.0)  # still serving: still owed
