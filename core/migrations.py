@@ -317,8 +317,8 @@ _ONE_LESS_WAITING = """UPDATE waiting_counts SET waiting = waiting - 1
 def m013_waiting_line(db: sqlite_utils.Database) -> None:
     """What every issue and every published event asks of the waiting line, kept cheap as it grows
     (docs/serving.md, "Cost per ticket"):
-    - people ahead of a ticket (core/waits.py): a range of an index, counted without reading the rows; the
-      family appointments among them are joined by ticket id from it;
+    - people ahead of a ticket (core/waits.py): a range of an index, counted without reading the rows (since
+      014, only the range from the ticket to the end of the line, the rest from `waiting_counts`);
     - the waiting tickets per day and service (in every screen message): kept in `waiting_counts` by
       triggers, in the transaction of every change of a ticket whoever writes it, instead of counting the
       waiting tickets each time."""
@@ -341,6 +341,12 @@ def m013_waiting_line(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def m014_family_appointments(db: sqlite_utils.Database) -> None:
+    """The family appointments of a day (more than one person on one ticket), which every estimate counts
+    among the people ahead (core/waits.py): a few rows a day, found without walking the waiting line."""
+    db.execute("CREATE INDEX appointments_families ON appointments (day) WHERE persons > 1")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_tickets_numbers_journal", m001_tickets),
     ("002_users_devices_sessions", m002_people),
@@ -355,4 +361,5 @@ MIGRATIONS: list[Migration] = [
     ("011_journal_floor_events", m011_journal_floor_events),
     ("012_display_zones", m012_display_zones),
     ("013_waiting_line", m013_waiting_line),
+    ("014_family_appointments", m014_family_appointments),
 ]

@@ -14,11 +14,15 @@ MIN_SAMPLES = 5
 
 
 def people_ahead(db: sqlite_utils.Database, ticket: Ticket) -> int:
-    """Waiting tickets of the same service that arrived earlier (appointments included)."""
+    """Waiting tickets of the same service that arrived earlier (appointments included): the service's
+    waiting count (`waiting_counts`, kept by triggers) less those that arrived at the ticket's time or later,
+    the ticket itself among them when it waits. A new ticket is the last of the line, so this reads a few
+    index entries however long the line is; counting the earlier ones walked all of them."""
     row = db.execute(
-        """SELECT COUNT(*) FROM tickets
-           WHERE day = ? AND service = ? AND state = 'waiting' AND arrived_at < ? AND id != ?""",
-        [ticket.day, ticket.service, ticket.arrived_at, ticket.id],
+        """SELECT COALESCE((SELECT waiting FROM waiting_counts WHERE day = ? AND service = ?), 0)
+                  - (SELECT COUNT(*) FROM tickets
+                     WHERE day = ? AND service = ? AND state = 'waiting' AND arrived_at >= ?)""",
+        [ticket.day, ticket.service, ticket.day, ticket.service, ticket.arrived_at],
     ).fetchone()
     return int(row[0])
 
@@ -49,11 +53,15 @@ def counters_for(db: sqlite_utils.Database, config: SiteConfig, service: str, da
 
 def extra_persons_ahead(db: sqlite_utils.Database, ticket: Ticket) -> int:
     """The persons beyond the first of the family appointments ahead: a group of four is served at one counter
-    on one ticket, but takes about four times as long."""
+    on one ticket, but takes about four times as long. Read from the day's family appointments (a partial
+    index, core/migrations.py 014), never by walking the line: an appointment is checked in on its day only
+    (core/checkin.py), so its ticket's day is its own."""
     row = db.execute(
-        """SELECT COALESCE(SUM(a.persons - 1), 0) FROM tickets t JOIN appointments a ON a.ticket_id = t.id
-           WHERE t.day = ? AND t.service = ? AND t.state = 'waiting' AND t.arrived_at < ? AND t.id != ?""",
-        [ticket.day, ticket.service, ticket.arrived_at, ticket.id],
+        """SELECT COALESCE(SUM(a.persons - 1), 0)
+           FROM appointments a INDEXED BY appointments_families CROSS JOIN tickets t ON t.id = a.ticket_id
+           WHERE a.day = ? AND a.persons > 1 AND t.day = ? AND t.service = ? AND t.state = 'waiting'
+             AND t.arrived_at < ? AND t.id != ?""",
+        [ticket.day, ticket.day, ticket.service, ticket.arrived_at, ticket.id],
     ).fetchone()
     return int(row[0])
 
