@@ -7,8 +7,12 @@ is reported apart (it shares the cores). Figures (JSON lines), each phase on a f
   the revocation watcher): the floor under every figure below, which are not corrected for it;
 - `figure=issue`: POST /api/kiosk/tickets, `mode=paced` (20 kiosks offering `--rate` tickets/s, below
   saturation) and `mode=saturate` (20 kiosks back to back): server CPU per ticket, of it the worker's
-  threads other than the gevent loop (`background_cpu_ms_per_ticket`: the forecast's replays), tickets/s,
-  latency; every ticket stays waiting, so the line grows to thousands;
+  threads other than the gevent loop (`background_cpu_ms_per_ticket`: the forecast's replays) and the loop
+  itself (`request_path_cpu_ms_per_ticket`), tickets/s, latency; every ticket stays waiting, so the line
+  grows to thousands. The forecast rests 20 times as long as its last refresh took (at most 5 % of the
+  server's time, core/forecasts.py), but a refresh of thousands waiting takes seconds, so whether one falls
+  in a phase of 8 s moves the figure by up to half a millisecond a ticket; a third phase, `forecasts=false`
+  (saturate with no refresh during the phase), gives the request path alone;
 - `figure=call`: `--displays` python-socketio display clients (websocket); an agent calls next `--calls`
   times, each call measured from sending "next" until every display has ticket.called (per-call CPU from
   /proc/<pid>/task/*/schedstat, in nanoseconds: a 10 ms tick is too coarse for one call), then starts and
@@ -34,6 +38,7 @@ import bench_call_display as calls  # noqa: E402
 import bench_issue as issue  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+NO_REFRESH_SECONDS = 10**6  # policy.forecast_interval_seconds for a phase without the forecast's refreshes
 IDLE_SECONDS = 3.0
 
 
@@ -43,16 +48,11 @@ def stat_cpu(pids: list[int]) -> float:
 
 
 def background_cpu(pid: int) -> float:
-    """utime + stime of the threads of `pid` other than its main one, in seconds: under gevent, the thread
-    pool (the waiting-time forecast's replays, core/forecasts.py)."""
-    total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        if int(task) != pid:
-            try:
-                total += ticks(f"/proc/{pid}/task/{task}/stat")
-            except (FileNotFoundError, ProcessLookupError):
-                pass
-    return total / CLOCK_TICKS
+    """CPU of the process `pid` outside its main thread, in seconds: under gevent, the thread pool (the
+    waiting-time forecast's replays, core/forecasts.py). The process's own figure counts the threads that
+    ended too (a pool thread that ran a refresh and went idle long enough to end), which a sum over the
+    threads alive at the end would miss."""
+    return (ticks(f"/proc/{pid}/stat") - ticks(f"/proc/{pid}/task/{pid}/stat")) / CLOCK_TICKS
 
 
 def ticks(path: str) -> int:
@@ -95,8 +95,10 @@ def idle(args: argparse.Namespace) -> bool:
         h.cleanup(server, args)
 
 
-def issue_phase(args: argparse.Namespace, mode: str, rate: float | None) -> bool:
+def issue_phase(args: argparse.Namespace, mode: str, rate: float | None, forecasts: bool = True) -> bool:
     server = h.server_for(args, "cpu-issue")
+    if not forecasts:  # one refresh at the start, none during the phase
+        server.env["DOUR_POLICY_FORECAST_INTERVAL_SECONDS"] = str(NO_REFRESH_SECONDS)
     try:
         server.provision().start()
         pids = server_pids(server)
@@ -106,10 +108,12 @@ def issue_phase(args: argparse.Namespace, mode: str, rate: float | None) -> bool
         spent, background = stat_cpu(pids) - before, background_cpu(pids[-1]) - background
         tickets = max(1, len(run.latencies_ms))
         verdict = issue.check_database(server.database, len(run.latencies_ms))
-        h.emit(bench="cpu", figure="issue", mode=mode, kiosks=issue.CLIENTS, offered_per_s=rate,
-               tickets=len(run.latencies_ms), tickets_per_s=round(len(run.latencies_ms) / elapsed, 1),
+        h.emit(bench="cpu", figure="issue", mode=mode, forecasts=forecasts, kiosks=issue.CLIENTS,
+               offered_per_s=rate, tickets=len(run.latencies_ms),
+               tickets_per_s=round(len(run.latencies_ms) / elapsed, 1),
                server_cpu_ms_per_ticket=round(spent * 1000 / tickets, 3),
                background_cpu_ms_per_ticket=round(background * 1000 / tickets, 3),
+               request_path_cpu_ms_per_ticket=round((spent - background) * 1000 / tickets, 3),
                **{f"p{p}_ms": round(h.percentile(run.latencies_ms, p), 2) for p in (50, 99)},
                clients_cpu_s=round(h.cpu_seconds() - own, 2), errors=len(run.errors),
                duplicate_numbers=verdict["duplicate_numbers"], lost_or_extra=verdict["lost_or_extra"],
@@ -182,6 +186,7 @@ def main() -> int:
     if args.only in (None, "issue"):
         ok = issue_phase(args, "paced", args.rate) and ok
         ok = issue_phase(args, "saturate", None) and ok
+        ok = issue_phase(args, "saturate", None, forecasts=False) and ok
     if args.only in (None, "call"):
         ok = call_phase(args) and ok
     return 0 if ok else 1
