@@ -24,6 +24,8 @@ import heapq
 import json
 import math
 import random
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,7 +49,7 @@ BREAK_SAMPLES = 3
 LONGEST_BREAK = 120.0  # minutes: closed longer than this or 2 mean breaks, a counter is gone for the day
 BREAK_SIGMA = 0.5  # spread of the logarithm of a break's length
 OWED_WINDOW = 60.0  # minutes: a planned break that started longer ago and was not taken was skipped
-BREATHE_EVERY = 64  # replay steps (about 0.3 ms) between two hand-overs of the GIL to the requests
+BREATHE_SECONDS = 0.0003  # replay time between two hand-overs of the GIL to the requests
 
 
 @dataclass(frozen=True)
@@ -274,11 +276,9 @@ def forecast(queue: Queue, config: SiteConfig, runs: int, seed: int = 0, sigma: 
                         [(first + i, ticket.slot or 0.0) for i, ticket in enumerate(queue.expected)])
     rng = random.Random(seed)
     laws = {code: (math.log(mean) - sigma * sigma / 2, sigma) for code, mean in queue.mean_minutes.items()}
-    samples: list[list[float]] = [[] for _ in plan.tickets]
-    for _ in range(max(1, runs)):
-        for index, minutes in enumerate(replay(plan, queue, laws, rng, *arrivals.draw(rng))):
-            if minutes is not None:
-                samples[index].append(minutes)
+    called = [replay(plan, queue, laws, rng, *arrivals.draw(rng)) for _ in range(max(1, runs))]
+    samples = [[minutes for minutes in column if minutes is not None]
+               for column in zip(*called, strict=True)]  # per ticket, in the runs' order
     estimates = {ticket.id: _estimate(found, runs)
                  for ticket, found in zip(plan.tickets, samples, strict=True)}
     tickets = {key: value for key, value in estimates.items()
@@ -304,7 +304,7 @@ def _estimate(samples: list[float], runs: int) -> Estimate | None:
 
 
 def replay(plan: Plan, queue: Queue, laws: dict[str, tuple[float, float]], rng: random.Random,
-           absent: list[int], arrivals: dict[int, float]) -> list[float | None]:
+           absent: list[int], arrivals: Mapping[int, float]) -> list[float | None]:
     """One run: counters call in the policy's order as they come free; the minutes until each call. A
     counter with nobody to call waits for the next expected appointment it could take; a counter free after
     the start of its next planned break takes it first."""
@@ -313,33 +313,47 @@ def replay(plan: Plan, queue: Queue, laws: dict[str, tuple[float, float]], rng: 
     free = [(_opens_in(desk, queue.break_minutes, laws, rng), index)
             for index, desk in enumerate(queue.desks)]
     heapq.heapify(free)
-    breaks = [desk.planned for desk in queue.desks]
+    breaks = [(*desk.planned, (math.inf, 0.0)) for desk in queue.desks]
     taken = [0] * len(breaks)  # planned breaks each counter took in this run
-    steps = 0
+    next_break = [planned[0][0] for planned in breaks]
+    # Counters that found nobody: only booked visitors still to come are left for them (nobody joins the
+    # other lists in a run), so until one of those is there, they wait again without asking the order.
+    idle = [False] * len(breaks)
+    choose, next_due, pop, push = run.choose, run.next_due, heapq.heappop, heapq.heappush
+    first, ready, expected = run.first, run.ready, [lists[2] for lists in plan.desk_lists]
+    tickets, gauss, exp = plan.tickets, rng.gauss, math.exp
+    steps, breathed = 0, time.perf_counter()
     while free and run.needed:  # the expected appointments left after everyone else change nothing
         steps += 1
-        if not steps % BREATHE_EVERY:
+        if not steps % 16 and time.perf_counter() - breathed > BREATHE_SECONDS:  # a clock read: ~50 ns
             breathe()  # the server's requests first (core/offload.py)
-        moment, desk = heapq.heappop(free)
-        if taken[desk] < len(breaks[desk]) and moment >= breaks[desk][taken[desk]][0]:
-            heapq.heappush(free, (moment + breaks[desk][taken[desk]][1], desk))  # its agent's planned break
+            breathed = time.perf_counter()
+        moment, desk = pop(free)
+        if moment >= next_break[desk]:
+            push(free, (moment + breaks[desk][taken[desk]][1], desk))  # its agent's planned break
             taken[desk] += 1
+            next_break[desk] = breaks[desk][taken[desk]][0]
             continue
-        while (chosen := run.choose(desk, moment)) is not None:
-            ticket = plan.tickets[chosen]
+        if idle[desk] and (head := first(expected[desk])) is not None and ready[head] > moment:
+            push(free, (max(ready[head], moment + 0.1), desk))  # what the order would find: nobody
+            continue
+        while (chosen := choose(desk, moment)) is not None:
+            ticket = tickets[chosen]
             called[chosen] = moment
             if ticket.ghost:
                 continue  # a ghost only asks when it would be called: the counter calls again at once
             mu, sigma = laws[ticket.service]
-            busy = math.exp(rng.gauss(mu, sigma))
-            for _ in range(ticket.persons - 1):  # a family is served on one ticket, one person after another
-                busy += math.exp(rng.gauss(mu, sigma))
-            heapq.heappush(free, (moment + busy, desk))
+            busy = exp(gauss(mu, sigma))
+            if ticket.persons > 1:  # a family is served on one ticket, one person after another
+                for _ in range(ticket.persons - 1):
+                    busy += exp(gauss(mu, sigma))
+            push(free, (moment + busy, desk))
             break
         else:
-            due = run.next_due(desk)
+            idle[desk] = True
+            due = next_due(desk)
             if due is not None:
-                heapq.heappush(free, (max(due, moment + 0.1), desk))
+                push(free, (max(due, moment + 0.1), desk))
     return called
 
 

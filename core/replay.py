@@ -4,17 +4,20 @@
 of thousands of times a refresh, so the queue is sorted once per refresh (`Plan`) and each run walks those
 lists with a pointer past the tickets already called (`Run.choose`): amortised O(1) per call for `current`
 , `fifo` and `deadline` (whose tiers `core.policy.rank_deadline` states). tests/unit/test_replay.py
-checks, on random queues, that the choice is the one `core.policy.choose_next` makes on the same queue.
+checks, on random queues, that the choice is the one `core.policy.choose_next` makes on the same queue;
+tests/unit/test_replay_recorded.py that random queues still give the forecasts recorded before the replay's
+speed-ups (docs/queue-policy.md, "Cost of one refresh").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from core.policy import APPOINTMENT_EARLY_MINUTES
 
 HISTORY_SCAN = 200  # how far back the priority share looks for the last calls of a counter's services
+LIST_NAMES = ("booked", "expected", "priority", "others", "everybody", "quick")  # after `targeted`
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,9 @@ class Rules:
 
 class Plan:
     """The queue sorted once: per counter, its transferred tickets; per set of services, the appointments by
-    slot, the priority visitors, everyone else and everybody by arrival."""
+    slot, the priority visitors, everyone else and everybody by arrival. Also once: what each run asks of a
+    ticket again and again (its slot, its wait's start, when an expected visitor's slot can be called), in
+    lists by the ticket's index, and each counter's lists (their ids, -1: empty) in a tuple."""
 
     def __init__(self, tickets: Sequence[QueuedTicket], desks: Sequence[tuple[int, frozenset[str]]],
                  rules: Rules) -> None:
@@ -64,6 +69,24 @@ class Plan:
         self.groups = [groups[services] for services in self.desks]
         self.expected_lists = [group["expected"] for group in groups.values()]
         self.numbers = [number for number, _services in desks]
+        self._precompute()
+
+    def _precompute(self) -> None:
+        tickets, targets = self.tickets, self.rules.targets
+        self.slots = [_slot(ticket) for ticket in tickets]
+        self.since = [_since(ticket) for ticket in tickets]
+        self.arrived = [ticket.arrived for ticket in tickets]
+        self.deadlines = [ticket.arrived + targets.get(ticket.service, 30.0) for ticket in tickets]
+        self.expected = bytes(ticket.expected for ticket in tickets)
+        self.calls = [(ticket.service, ticket.priority) if ticket.kind != "appointment" and not ticket.ghost
+                      else None for ticket in tickets]  # what a call adds to the priority share's history
+        early = APPOINTMENT_EARLY_MINUTES if self.rules.order == "current" else 0.0
+        self.opens = [slot - early for slot in self.slots]  # an expected visitor there: callable from then
+
+        empty = self._list([])  # `quick` outside the deadline order
+        self.desk_lists = [(self.targeted[desk], *(group.get(name, empty) for name in LIST_NAMES))
+                           for desk, group in enumerate(self.groups)]
+        self.transferred = [bool(self.lists[self.targeted[desk]]) for desk in range(len(self.desks))]
 
     def _callable(self, desks: Sequence[tuple[int, frozenset[str]]]) -> int:
         """The tickets a run must call before it can end: all but the expected appointments, and but those no
@@ -111,11 +134,7 @@ class Plan:
               arrivals: Mapping[int, float] | None = None) -> Run:
         """A run in which the expected appointments `absent` do not come, and those in `arrivals` come at
         that minute (the others are there as soon as their slot can be called)."""
-        run = Run(self, recent_calls, arrivals or {})
-        for index in absent:
-            run.taken[index] = 1
-            run.left -= 1
-        return run
+        return Run(self, recent_calls, absent, arrivals or {})
 
 
 def _slot(ticket: QueuedTicket) -> float:
@@ -130,22 +149,36 @@ def _since(ticket: QueuedTicket) -> float:
 
 
 class Run:
-    """One replay's state: who has been called, and the walk-in calls for the priority share."""
+    """One replay's state: who has been called, and the walk-in calls for the priority share. Asked tens of
+    thousands of times a refresh: it reads the plan's lists by index, never a ticket's attributes."""
 
-    def __init__(self, plan: Plan, recent_calls: Sequence[tuple[str, bool]],
+    def __init__(self, plan: Plan, recent_calls: Sequence[tuple[str, bool]], absent: Sequence[int],
                  arrivals: Mapping[int, float]) -> None:
         self.plan = plan
-        # Expected appointments: the minute each can be called, its visitor there; their lists in that order.
-        self.lists, self.ready = plan.lists, self._ready(arrivals)
-        if any(index in arrivals for index in self.ready):
-            self.lists = list(plan.lists)
-            for list_id in plan.expected_lists:
-                self.lists[list_id] = sorted(plan.lists[list_id], key=self.ready.__getitem__)
         self.taken = bytearray(len(plan.tickets))
+        for index in absent:
+            self.taken[index] = 1
+        # Expected appointments: the minute each can be called, its visitor there; their lists in that order
+        # (the plan's, by slot, when nobody's coming was drawn), without those who do not come.
+        self.lists, self.ready = plan.lists, plan.opens
+        if arrivals or absent:
+            self.lists = list(plan.lists)
+            if arrivals:
+                self.ready = list(plan.opens)
+                for index, minute in arrivals.items():
+                    if minute > self.ready[index]:
+                        self.ready[index] = minute
+            taken, ready = self.taken, self.ready
+            for list_id in plan.expected_lists:
+                coming = [index for index in plan.lists[list_id] if not taken[index]]
+                self.lists[list_id] = sorted(coming, key=ready.__getitem__) if arrivals else coming
         self.pointers = [0] * len(plan.lists)
         self.history = list(recent_calls)
-        self.left = len(plan.tickets)
         self.needed = plan.needed  # tickets still to call other than expected appointments
+        self.expected, self.calls, self.desk_lists = plan.expected, plan.calls, plan.desk_lists
+        rules = plan.rules
+        self.choose_in = (self._fifo if rules.order == "fifo" else self._deadline if rules.order == "deadline"
+                          else self._current)
 
     def first(self, list_id: int) -> int | None:
         items, at, taken = self.lists[list_id], self.pointers[list_id], self.taken
@@ -157,17 +190,14 @@ class Run:
 
     def choose(self, desk: int, moment: float) -> int | None:
         """The ticket counter `desk` calls at `moment` (minutes), marked as called; None if nobody waits."""
-        order = self.plan.rules.order
-        chosen = (self._fifo(desk) if order == "fifo" else self._deadline(desk, moment) if order == "deadline"
-                  else self._current(desk, moment))
+        chosen = self.choose_in(desk, moment)
         if chosen is not None:
             self.taken[chosen] = 1
-            self.left -= 1
-            ticket = self.plan.tickets[chosen]
-            if not ticket.expected:
+            if not self.expected[chosen]:
                 self.needed -= 1
-            if ticket.kind != "appointment" and not ticket.ghost:
-                self.history.append((ticket.service, ticket.priority))
+            call = self.calls[chosen]
+            if call is not None:
+                self.history.append(call)
         return chosen
 
     def priority_turn(self, services: frozenset[str]) -> bool:
@@ -177,7 +207,9 @@ class Run:
         if share == 0:
             return True
         seen = 0
-        for service, priority in reversed(self.history[-HISTORY_SCAN:]):
+        history = self.history
+        for at in range(len(history) - 1, max(-1, len(history) - 1 - HISTORY_SCAN), -1):
+            service, priority = history[at]
             if service in services:
                 if priority:
                     return False
@@ -187,85 +219,71 @@ class Run:
         return True
 
     def _current(self, desk: int, moment: float) -> int | None:
-        lists = self.plan.groups[desk]
-        booked, priority, others = lists["booked"], lists["priority"], lists["others"]
-        targeted = self.first(self.plan.targeted[desk])
-        if targeted is not None:
-            return targeted
-        appointment = self.first(booked)
-        due = self._due(appointment, lists["expected"], moment + APPOINTMENT_EARLY_MINUTES, moment, _slot)
+        plan, first = self.plan, self.first
+        targeted, booked, expected, priority, others, _everybody, _quick = self.desk_lists[desk]
+        if plan.transferred[desk] and (found := first(targeted)) is not None:
+            return found
+        appointment = first(booked)
+        due = self._due(appointment, expected, moment + APPOINTMENT_EARLY_MINUTES, moment, plan.slots)
         if due is not None:
             return due
-        found = self.first(priority)
-        if found is not None and self.priority_turn(self.plan.desks[desk]):
+        found = first(priority)
+        if found is not None and self.priority_turn(plan.desks[desk]):
             return found
-        found = self.first(others)
+        found = first(others)
         return found if found is not None else appointment
 
     def next_due(self, desk: int) -> float | None:
         """When the next expected appointment this counter could call falls due, its visitor there (None:
         nobody expected)."""
-        head = self.first(self.plan.groups[desk]["expected"])
+        head = self.first(self.desk_lists[desk][2])
         if head is None or self.plan.rules.order == "fifo":
             return None
         return self.ready[head]
 
-    def _ready(self, arrivals: Mapping[int, float]) -> dict[int, float]:
-        """Each expected appointment's minute to be called, its visitor there: from 15 minutes before the slot
-        (`current`) or the slot (`deadline`), and not before the minute drawn for their coming."""
-        early = APPOINTMENT_EARLY_MINUTES if self.plan.rules.order == "current" else 0.0
-        tickets, ready = self.plan.tickets, {}
-        for list_id in self.plan.expected_lists:
-            for index in self.plan.lists[list_id]:
-                opens = _slot(tickets[index]) - early
-                ready[index] = max(opens, arrivals.get(index, opens))
-        return ready
-
-    def _arrived(self, expected: int, moment: float) -> int | None:
-        """The expected appointment to be called first (each run's list is in that order), if by `moment`."""
-        head = self.first(expected)
-        return head if head is not None and self.ready[head] <= moment else None
-
     def _due(self, appointment: int | None, expected: int, limit: float, moment: float,
-             when: Callable[[QueuedTicket], float]) -> int | None:
+             when: list[float]) -> int | None:
         """The checked-in appointment or the expected one there (sooner) whose time `when` is at most
-        `limit`."""
-        tickets = self.plan.tickets
-        due = [i for i in (appointment, self._arrived(expected, moment))
-               if i is not None and when(tickets[i]) <= limit]
-        return min(due, key=lambda i: (when(tickets[i]), tickets[i].arrived)) if due else None
+        `limit` (the checked-in one on a tie)."""
+        head = self.first(expected)  # each run's list is in the order its visitors can be called
+        if head is not None and (self.ready[head] > moment or when[head] > limit):
+            head = None
+        if appointment is not None and when[appointment] > limit:
+            appointment = None
+        if head is None or appointment is None:
+            return appointment if head is None else head
+        arrived = self.plan.arrived
+        sooner = (when[head], arrived[head]) < (when[appointment], arrived[appointment])
+        return head if sooner else appointment
 
-    def _fifo(self, desk: int) -> int | None:
-        heads = (self.first(self.plan.targeted[desk]), self.first(self.plan.groups[desk]["everybody"]))
-        found = [i for i in heads
-                 if i is not None]
-        return min(found, key=lambda i: self.plan.tickets[i].arrived) if found else None
+    def _fifo(self, desk: int, _moment: float) -> int | None:
+        lists = self.desk_lists[desk]
+        targeted, longest = self.first(lists[0]), self.first(lists[5])
+        if targeted is None or longest is None:
+            return longest if targeted is None else targeted
+        arrived = self.plan.arrived
+        return longest if arrived[longest] < arrived[targeted] else targeted
 
     def _deadline(self, desk: int, moment: float) -> int | None:
         """core.policy.rank_deadline's tiers, each the head of a sorted list: transferred here; waited past
         the starvation bound; appointments whose slot came; priority on their turn; a quick service close to
         its deadline; walk-ins and pickups by deadline; appointments not yet due."""
-        lists, tickets = self.plan.groups[desk], self.plan.tickets
-        targeted = self.first(self.plan.targeted[desk])
-        if targeted is not None:
-            return targeted
-        longest = self.first(lists["everybody"])
-        if longest is not None and moment - _since(tickets[longest]) >= self.plan.rules.starvation_minutes:
+        plan, first = self.plan, self.first
+        targeted, booked, expected, priority, others, everybody, quick = self.desk_lists[desk]
+        if plan.transferred[desk] and (found := first(targeted)) is not None:
+            return found
+        longest = first(everybody)
+        if longest is not None and moment - plan.since[longest] >= plan.rules.starvation_minutes:
             return longest
-        appointment = self.first(lists["booked"])
-        due = self._due(appointment, lists["expected"], moment, moment, _since)
+        appointment = first(booked)
+        due = self._due(appointment, expected, moment, moment, plan.since)
         if due is not None:
             return due
-        priority = self.first(lists["priority"])
-        if priority is not None and self.priority_turn(self.plan.desks[desk]):
-            return priority
-        quick = self.first(lists["quick"])
-        rules = self.plan.rules
-        if quick is not None and self._deadline_of(quick) - moment <= rules.urgent_minutes:
-            return quick
-        found = self.first(lists["others"])
+        found = first(priority)
+        if found is not None and self.priority_turn(plan.desks[desk]):
+            return found
+        found = first(quick)
+        if found is not None and plan.deadlines[found] - moment <= plan.rules.urgent_minutes:
+            return found
+        found = first(others)
         return found if found is not None else appointment
-
-    def _deadline_of(self, index: int) -> float:
-        ticket = self.plan.tickets[index]
-        return ticket.arrived + self.plan.rules.targets.get(ticket.service, 30.0)

@@ -241,16 +241,26 @@ def test_a_counter_closed_for_its_planned_break_is_back_at_its_end(config, store
 
 
 def test_a_long_replay_hands_the_gil_over_to_the_requests(config, monkeypatch) -> None:
-    """The replay runs in a thread beside the server's requests: it calls `breathe` every BREATHE_EVERY
-    steps (core/offload.py), so a request waiting for the GIL gets it at once (bench_forecast
-    figure=convoy)."""
+    """The replay runs in a thread beside the server's requests: it calls `breathe` (core/offload.py) once
+    BREATHE_SECONDS of replay passed since the last time, so a request waiting for the GIL gets it soon
+    (bench_forecast figure=convoy); a replay faster than that does not stop for nothing (each stop sleeps
+    about 80 us). Its clock looks every 16 steps."""
+    from types import SimpleNamespace
+
     from core import forecast as forecast_module
 
     calls = []
     monkeypatch.setattr(forecast_module, "breathe", lambda: calls.append(1))
     queue = one_counter(config, [walk_in(f"t{i}", -200 + i) for i in range(150)])
+    ticks = iter(range(10**6))
+    slow = SimpleNamespace(perf_counter=lambda: next(ticks) * 2 * forecast_module.BREATHE_SECONDS)
+    monkeypatch.setattr(forecast_module, "time", slow)
     forecast(queue, config, runs=2, seed=1)
-    assert len(calls) >= 2 * 150 // forecast_module.BREATHE_EVERY
+    assert len(calls) >= 2 * 150 // 16 - 2
+    calls.clear()
+    monkeypatch.setattr(forecast_module, "time", SimpleNamespace(perf_counter=lambda: 0.0))
+    forecast(queue, config, runs=2, seed=1)
+    assert calls == []
 
 
 def test_a_booked_visitor_who_comes_late_lets_the_walk_ins_go_first(config) -> None:
