@@ -71,13 +71,22 @@ class Forecasts:
         self.calibration = Calibration()
         self._service_kinds = {code: next((k for k in ("walk_in", "pickup") if k in service.kinds), "walk_in")
                                for code, service in config.services.items()}
+        # What this process spent on forecasts (`/metrics`, docs/monitoring.md): refreshes, and the seconds
+        # they and the staffing advice took (at most MAX_SHARE of the time under the refresher).
+        self.refreshes = 0
+        self.busy_seconds = 0.0
+        self.last_refresh_seconds: float | None = None
 
     def refresh(self) -> Forecast:
         """Read the queue and today's calls (one read transaction, no write), replay the queue, widen the
         ranges as today's errors say (core/forecast_calibration.py); keep the result. All of it off the
         gevent loop: with thousands waiting, reading the queue alone takes tens of milliseconds."""
         self._seed += 1
+        started = time.monotonic()
         self.latest, self._read = off_loop(self._compute, now(), self._seed)
+        self.last_refresh_seconds = time.monotonic() - started
+        self.refreshes += 1
+        self.busy_seconds += self.last_refresh_seconds
         return self.latest
 
     def _compute(self, moment: datetime, seed: int) -> tuple[Forecast, QueueRead]:
@@ -98,7 +107,9 @@ class Forecasts:
         if latest is None or read is None:
             return None
         queue, taking = read
+        started = time.monotonic()
         staffing = off_loop(advise, queue, self.config, taking, latest, max(1, self.runs // 4), self._seed)
+        self.busy_seconds += time.monotonic() - started
         shown = staffing.to_json()
         changed = self.staffing is None or self.staffing.to_json()["advice"] != shown["advice"]
         self.staffing = staffing

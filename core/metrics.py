@@ -125,6 +125,7 @@ class SiteCollector:
             families = []
         yield GaugeMetricFamily("dour_database_up", HELP["database_up"], value=1 if families else 0)
         yield from families
+        yield from self._forecasts(moment)
 
     # --- queue: today's journal ----------------------------------------------------------------------------
     def _queue(self, db: sqlite_utils.Database, moment: datetime) -> list[Metric]:
@@ -152,6 +153,23 @@ class SiteCollector:
         last = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM journal").fetchone()[0])
         seq = GaugeMetricFamily("dour_journal_seq", HELP["seq"], value=last)
         return [*families, waits, times, waiting, seq]
+
+    # --- the waiting-time forecast: this process's, in memory ---------------------------------------------
+    def _forecasts(self, moment: datetime) -> list[Metric]:
+        forecasts = self.site.forecasts
+        families: list[Metric] = [
+            CounterMetricFamily("dour_forecast_refreshes", HELP["dour_forecast_refreshes"],
+                                value=forecasts.refreshes),
+            CounterMetricFamily("dour_forecast_busy_seconds", HELP["dour_forecast_busy_seconds"],
+                                value=forecasts.busy_seconds)]
+        latest, last = forecasts.latest, forecasts.last_refresh_seconds
+        if latest is not None and last is not None:
+            age = max(0.0, (moment - latest.at).total_seconds())
+            families += [GaugeMetricFamily("dour_forecast_age_seconds", HELP["dour_forecast_age_seconds"],
+                                           value=age),
+                         GaugeMetricFamily("dour_forecast_last_refresh_seconds",
+                                           HELP["dour_forecast_last_refresh_seconds"], value=last)]
+        return families
 
     # --- payments, devices, sync ------------------------------------------------------------------------
     def _payments(self, db: sqlite_utils.Database, moment: datetime) -> list[Metric]:
@@ -207,6 +225,10 @@ HELP = {
     "dour_sync_oldest_pending_age_seconds": "Age of the oldest event not acknowledged yet (0: none).",
     "dour_sync_last_success_timestamp_seconds": "When the sync worker last completed a round (Unix time).",
     "dour_sync_report_timestamp_seconds": "When the sync worker last reported, failed rounds included.",
+    "dour_forecast_refreshes": "Waiting-time forecasts computed by this server process.",
+    "dour_forecast_busy_seconds": "Seconds this process spent on forecasts and the staffing advice.",
+    "dour_forecast_age_seconds": "Age of the waiting-time ranges shown now (since their forecast's time).",
+    "dour_forecast_last_refresh_seconds": "How long the last forecast refresh of this process took.",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,27 @@ def test_todays_payments_by_state(device_app: Callable[..., Any], kiosk_client: 
     samples = scrape(app.test_client())
     assert value(samples, "dour_payments", operation="payment", state="approved") == 1
     assert value(samples, "dour_payments", operation="payment", state="declined") == 0
+
+
+def test_the_forecast_says_how_fresh_and_what_it_costs(client: Any, app_site: Any, kiosk_token: str,
+                                                       clock: Any) -> None:
+    """Before any forecast: none computed, no age. After one: its count, the seconds it (and the staffing
+    advice after it) took, and the age of the ranges shown, which grows with the clock until the next."""
+    clock.set(datetime(2025, 6, 10, 8, 0, tzinfo=UTC), step=timedelta(0))
+    before = scrape(client)
+    assert value(before, "dour_forecast_refreshes_total") == 0
+    assert ("dour_forecast_age_seconds", frozenset()) not in before
+    issue(client, kiosk_token)
+    app_site.forecasts.refresh()
+    app_site.forecasts.refresh_staffing()
+    fresh = scrape(client)
+    assert value(fresh, "dour_forecast_refreshes_total") == 1
+    spent = value(fresh, "dour_forecast_last_refresh_seconds")
+    assert value(fresh, "dour_forecast_busy_seconds_total") > spent > 0
+    assert value(fresh, "dour_forecast_age_seconds") == 0
+    clock.advance(timedelta(seconds=90))
+    assert value(scrape(client), "dour_forecast_age_seconds") == 90
+    app_site.forecasts.refresh()
+    again = scrape(client)
+    assert value(again, "dour_forecast_refreshes_total") == 2
+    assert value(again, "dour_forecast_age_seconds") == 0
