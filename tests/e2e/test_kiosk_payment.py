@@ -107,6 +107,13 @@ def test_a_payment_that_cannot_be_confirmed_sends_the_visitor_to_a_counter_with_
     page.get_by_test_id("service-passport").tap()
     page.get_by_test_id("pay-card").tap()
     page.get_by_test_id("paying-message").wait_for()
+    # The screen says "paying" as the kiosk asks the server: the terminal must hold the debit before it goes
+    # (gone earlier, it was never reached and nothing can have been charged: another message).
+    for _ in range(200):
+        if terminal.requests:
+            break
+        page.wait_for_timeout(50)
+    assert terminal.requests, "the terminal never received the debit"
     terminal.stop()  # the terminal is gone: nobody can say whether the card was charged
     message = page.get_by_test_id("payment-failed-message")
     message.wait_for(timeout=30_000)
