@@ -12,7 +12,9 @@ is reported apart (it shares the cores). Figures (JSON lines), each phase on a f
   grows to thousands. The forecast rests 20 times as long as its last refresh took (at most 5 % of the
   server's time, core/forecasts.py), but a refresh of thousands waiting takes seconds, so whether one falls
   in a phase of 8 s moves the figure by up to half a millisecond a ticket; a third phase, `forecasts=false`
-  (saturate with no refresh during the phase), gives the request path alone;
+  (saturate with no refresh during the phase), gives the request path alone. Each line says how many
+  refreshes ran in the phase and how long they took (`forecast_refreshes`, `forecast_busy_s`, from the
+  server's `/metrics`);
 - `figure=call`: `--displays` python-socketio display clients (websocket); an agent calls next `--calls`
   times, each call measured from sending "next" until every display has ticket.called (per-call CPU from
   /proc/<pid>/task/*/schedstat, in nanoseconds: a 10 ms tick is too coarse for one call), then starts and
@@ -30,6 +32,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -74,6 +78,23 @@ def run_ns(pids: list[int]) -> int:
     return total
 
 
+def forecast_figures(server: h.Server) -> tuple[float, float]:
+    """The server's forecast refreshes so far and the seconds they took (`/metrics`, from the loopback)."""
+    text = requests.get(f"{server.url}/metrics", timeout=10).text
+    found = {name: float(value) for name, _space, value in
+             (line.partition(" ") for line in text.splitlines() if line.startswith("dour_forecast_"))}
+    return found.get("dour_forecast_refreshes_total", 0.0), found.get("dour_forecast_busy_seconds_total", 0.0)
+
+
+def first_refresh(server: h.Server, timeout: float = 10.0) -> None:
+    """Wait for the refresher's first forecast (on the empty queue, half a second after the start)."""
+    deadline = time.monotonic() + timeout
+    while forecast_figures(server)[0] < 1:
+        if time.monotonic() > deadline:
+            raise RuntimeError("no forecast refresh within the timeout")
+        time.sleep(0.1)
+
+
 def server_pids(server: h.Server) -> list[int]:
     return [int(process.pid) for process in server.processes()]
 
@@ -97,15 +118,19 @@ def idle(args: argparse.Namespace) -> bool:
 
 def issue_phase(args: argparse.Namespace, mode: str, rate: float | None, forecasts: bool = True) -> bool:
     server = h.server_for(args, "cpu-issue")
-    if not forecasts:  # one refresh at the start, none during the phase
+    if not forecasts:  # one refresh at the start (waited for), none during the phase
         server.env["DOUR_POLICY_FORECAST_INTERVAL_SECONDS"] = str(NO_REFRESH_SECONDS)
     try:
         server.provision().start()
         pids = server_pids(server)
+        if not forecasts:
+            first_refresh(server)
+        refreshes, busy = forecast_figures(server)
         before, own, background = stat_cpu(pids), h.cpu_seconds(), background_cpu(pids[-1])
         run, elapsed = issue.phase(server, issue.CLIENTS, args.seconds, rate)
         time.sleep(1.0)  # what the tickets set off after their answers (the forecast's refresh) counts too
         spent, background = stat_cpu(pids) - before, background_cpu(pids[-1]) - background
+        after, busy_after = forecast_figures(server)
         tickets = max(1, len(run.latencies_ms))
         verdict = issue.check_database(server.database, len(run.latencies_ms))
         h.emit(bench="cpu", figure="issue", mode=mode, forecasts=forecasts, kiosks=issue.CLIENTS,
@@ -114,6 +139,7 @@ def issue_phase(args: argparse.Namespace, mode: str, rate: float | None, forecas
                server_cpu_ms_per_ticket=round(spent * 1000 / tickets, 3),
                background_cpu_ms_per_ticket=round(background * 1000 / tickets, 3),
                request_path_cpu_ms_per_ticket=round((spent - background) * 1000 / tickets, 3),
+               forecast_refreshes=int(after - refreshes), forecast_busy_s=round(busy_after - busy, 2),
                **{f"p{p}_ms": round(h.percentile(run.latencies_ms, p), 2) for p in (50, 99)},
                clients_cpu_s=round(h.cpu_seconds() - own, 2), errors=len(run.errors),
                duplicate_numbers=verdict["duplicate_numbers"], lost_or_extra=verdict["lost_or_extra"],
