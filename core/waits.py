@@ -19,9 +19,9 @@ def people_ahead(db: sqlite_utils.Database, ticket: Ticket) -> int:
     the ticket itself among them when it waits. A new ticket is the last of the line, so this reads a few
     index entries however long the line is; counting the earlier ones walked all of them."""
     row = db.execute(
-        """SELECT COALESCE((SELECT waiting FROM waiting_counts WHERE day = ? AND service = ?), 0)
-                  - (SELECT COUNT(*) FROM tickets
-                     WHERE day = ? AND service = ? AND state = 'waiting' AND arrived_at >= ?)""",
+        """SELECT MAX(0, COALESCE((SELECT waiting FROM waiting_counts WHERE day = ? AND service = ?), 0)
+                         - (SELECT COUNT(*) FROM tickets
+                            WHERE day = ? AND service = ? AND state = 'waiting' AND arrived_at >= ?))""",
         [ticket.day, ticket.service, ticket.day, ticket.service, ticket.arrived_at],
     ).fetchone()
     return int(row[0])
