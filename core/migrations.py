@@ -347,6 +347,23 @@ def m014_family_appointments(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX appointments_families ON appointments (day) WHERE persons > 1")
 
 
+def m015_call_order(db: sqlite_utils.Database) -> None:
+    """What "call next" asks (core/policy.py), each the start of an index range instead of a sort of the day's
+    waiting tickets: the first ticket transferred to a counter, a service's first waiting appointment by
+    slot, its first waiting priority visitor by arrival (each a partial index holding only those few rows),
+    and the day's last calls, newest first (the priority share)."""
+    for sql in (
+        """CREATE INDEX tickets_waiting_targeted ON tickets (target_counter, arrived_at, id)
+           WHERE state = 'waiting' AND target_counter IS NOT NULL""",
+        """CREATE INDEX tickets_waiting_appointments ON tickets (day, service, slot_at, arrived_at, id)
+           WHERE state = 'waiting' AND kind = 'appointment'""",
+        """CREATE INDEX tickets_waiting_priority ON tickets (day, service, arrived_at, id)
+           WHERE state = 'waiting' AND priority = 1""",
+        "CREATE INDEX tickets_calls ON tickets (day, called_at) WHERE called_at IS NOT NULL",
+    ):
+        db.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     ("001_tickets_numbers_journal", m001_tickets),
     ("002_users_devices_sessions", m002_people),
@@ -362,4 +379,5 @@ MIGRATIONS: list[Migration] = [
     ("012_display_zones", m012_display_zones),
     ("013_waiting_line", m013_waiting_line),
     ("014_family_appointments", m014_family_appointments),
+    ("015_call_order", m015_call_order),
 ]

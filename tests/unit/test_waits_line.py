@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from core import appointments, checkin, waits
 from core.clock import utc_iso
 from core.states import Action
+from tests.unit.sqlite_steps import steps
 
 NOW = datetime(2025, 6, 10, 7, 0, tzinfo=UTC)  # 09:00 in Paris
 
@@ -79,22 +80,6 @@ def test_the_line_read_from_its_counts_says_what_counting_it_says(site, clock, a
         with site.store.write() as db:
             db.execute("DELETE FROM journal")
             db.execute("UPDATE tickets SET state = 'cancelled' WHERE state = 'waiting'")
-
-
-def steps(db, function, *args) -> int:
-    """SQLite virtual machine steps (in tens) that `function(db, *args)` runs."""
-    counted = [0]
-
-    def count() -> int:
-        counted[0] += 1
-        return 0
-
-    db.conn.set_progress_handler(count, 10)
-    try:
-        function(db, *args)
-    finally:
-        db.conn.set_progress_handler(None, 10)
-    return counted[0]
 
 
 def test_a_new_tickets_place_costs_the_same_in_a_short_line_and_a_long_one(site, clock) -> None:
