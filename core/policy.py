@@ -49,6 +49,8 @@ HEAD = """SELECT id, arrived_at, slot_at FROM tickets INDEXED BY {index}
 WALK_INS = ("tickets_waiting_line", "AND kind != 'appointment'", "arrived_at, id")
 PRIORITY = ("tickets_waiting_priority", "AND kind != 'appointment' AND priority = 1", "arrived_at, id")
 APPOINTMENTS = ("tickets_waiting_appointments", "AND kind = 'appointment'", "slot_at, arrived_at, id")
+SLOTTED = ("tickets_waiting_appointments", "AND kind = 'appointment' AND slot_at IS NOT NULL",
+           "slot_at, arrived_at, id")
 EVERYONE = ("tickets_waiting_line", "", "arrived_at, id")
 Head = tuple[str, str, str | None]  # id, arrived_at, slot_at
 
@@ -60,8 +62,8 @@ def _head(db: sqlite_utils.Database, services: tuple[str, ...], line: tuple[str,
     sql = HEAD.format(index=index, extra=extra, order=order)
     heads = [row for service in services
              if (row := db.execute(sql, {"day": day, "service": service}).fetchone()) is not None]
-    if line is APPOINTMENTS:
-        return min(heads, key=lambda row: (row[2] or "", row[1], row[0]), default=None)
+    if line in (APPOINTMENTS, SLOTTED):
+        return min(heads, key=lambda row: (row[2] or "", row[1], row[0]), default=None)  # as SQL: NULL first
     return min(heads, key=lambda row: (row[1], row[0]), default=None)
 
 
@@ -214,10 +216,12 @@ def _choose_current(db: sqlite_utils.Database, config: SiteConfig, counter_numbe
     if targeted is not None:
         return targeted[0]
     services = counter.services
-    appointment = _head(db, services, APPOINTMENTS, day)
+    appointment = _head(db, services, APPOINTMENTS, day)  # also the last resort, as SQL sorts: no slot first
+    soonest = appointment if appointment is None or appointment[2] is not None else _head(
+        db, services, SLOTTED, day)  # a check-in always has a slot; a ticket made otherwise may not
     due = utc_iso(moment + timedelta(minutes=APPOINTMENT_EARLY_MINUTES))
-    if appointment is not None and appointment[2] is not None and appointment[2] <= due:
-        return appointment[0]
+    if soonest is not None and soonest[2] is not None and soonest[2] <= due:
+        return soonest[0]
     if _priority_turn(db, day, services, int(config.policy["priority_share"])):
         priority = _head(db, services, PRIORITY, day)
         if priority is not None:

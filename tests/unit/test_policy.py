@@ -151,3 +151,13 @@ def test_calling_next_costs_the_same_in_a_short_line_and_a_long_one(make_site, a
         figures.append(steps(db, policy.choose_next, site.config, 1))
     short, long = figures
     assert long <= short * 1.5 + 10, figures
+
+
+def test_an_appointment_without_a_slot_waits_for_the_last_resort(site, desk) -> None:
+    """A ticket of kind appointment made without a slot (not through a check-in) is never due: the due
+    appointment goes first, then the walk-in, then it, before an appointment whose slot is far off."""
+    no_slot = issue(site, kind="appointment")
+    walk_in = issue(site)
+    due = issue(site, kind="appointment", slot_at=utc_iso(START + timedelta(minutes=5)))
+    not_due = issue(site, kind="appointment", slot_at=utc_iso(START + timedelta(hours=2)))
+    assert serve_all(site, 1, desk) == [due.number, walk_in.number, no_slot.number, not_due.number]
