@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -81,8 +82,8 @@ def run_ns(pids: list[int]) -> int:
 def forecast_figures(server: h.Server) -> tuple[float, float]:
     """The server's forecast refreshes so far and the seconds they took (`/metrics`, from the loopback)."""
     text = requests.get(f"{server.url}/metrics", timeout=10).text
-    found = {name: float(value) for name, _space, value in
-             (line.partition(" ") for line in text.splitlines() if line.startswith("dour_forecast_"))}
+    found = {sample.name: sample.value for family in text_string_to_metric_families(text)
+             if family.name.startswith("dour_forecast_") for sample in family.samples}
     return found.get("dour_forecast_refreshes_total", 0.0), found.get("dour_forecast_busy_seconds_total", 0.0)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import NamedTuple, cast
 
 import sqlite_utils
 
@@ -46,25 +46,39 @@ def _placeholders(services: tuple[str, ...]) -> tuple[str, dict[str, str]]:
 HEAD = """SELECT id, arrived_at, slot_at FROM tickets INDEXED BY {index}
           WHERE day = :day AND service = :service AND state = 'waiting' AND target_counter IS NULL {extra}
           ORDER BY {order} LIMIT 1"""
-WALK_INS = ("tickets_waiting_line", "AND kind != 'appointment'", "arrived_at, id")
-PRIORITY = ("tickets_waiting_priority", "AND kind != 'appointment' AND priority = 1", "arrived_at, id")
-APPOINTMENTS = ("tickets_waiting_appointments", "AND kind = 'appointment'", "slot_at, arrived_at, id")
-SLOTTED = ("tickets_waiting_appointments", "AND kind = 'appointment' AND slot_at IS NOT NULL",
-           "slot_at, arrived_at, id")
-EVERYONE = ("tickets_waiting_line", "", "arrived_at, id")
 Head = tuple[str, str, str | None]  # id, arrived_at, slot_at
 
 
-def _head(db: sqlite_utils.Database, services: tuple[str, ...], line: tuple[str, str, str],
-          day: str) -> Head | None:
+class Line(NamedTuple):
+    """One step's line: the index it reads, its condition, and whether it goes by slot (else by arrival)."""
+
+    index_name: str
+    extra: str
+    by_slot: bool = False
+
+    def sql(self) -> str:
+        order = "slot_at, arrived_at, id" if self.by_slot else "arrived_at, id"
+        return HEAD.format(index=self.index_name, extra=self.extra, order=order)
+
+    def key(self, head: Head) -> tuple[str, str, str]:
+        """The same order in Python, across services (SQL sorts a NULL slot first)."""
+        return (head[2] or "", head[1], head[0]) if self.by_slot else ("", head[1], head[0])
+
+
+WALK_INS = Line("tickets_waiting_line", "AND kind != 'appointment'")
+PRIORITY = Line("tickets_waiting_priority", "AND kind != 'appointment' AND priority = 1")
+APPOINTMENTS = Line("tickets_waiting_appointments", "AND kind = 'appointment'", by_slot=True)
+SLOTTED = Line("tickets_waiting_appointments", "AND kind = 'appointment' AND slot_at IS NOT NULL",
+               by_slot=True)
+EVERYONE = Line("tickets_waiting_line", "")
+
+
+def _head(db: sqlite_utils.Database, services: tuple[str, ...], line: Line, day: str) -> Head | None:
     """The first ticket of `line` among these services' waiting lines, in the line's order."""
-    index, extra, order = line
-    sql = HEAD.format(index=index, extra=extra, order=order)
+    sql = line.sql()
     heads = [row for service in services
              if (row := db.execute(sql, {"day": day, "service": service}).fetchone()) is not None]
-    if line in (APPOINTMENTS, SLOTTED):
-        return min(heads, key=lambda row: (row[2] or "", row[1], row[0]), default=None)  # as SQL: NULL first
-    return min(heads, key=lambda row: (row[1], row[0]), default=None)
+    return min(heads, key=line.key, default=None)
 
 
 def _targeted_head(db: sqlite_utils.Database, day: str, counter: int) -> Head | None:
@@ -205,7 +219,7 @@ def _choose_fifo(db: sqlite_utils.Database, config: SiteConfig, counter_number: 
     day = config.local_day(moment)
     heads = [head for head in (_targeted_head(db, day, counter.number),
                                _head(db, counter.services, EVERYONE, day)) if head is not None]
-    return min(heads, key=lambda row: (row[1], row[0]))[0] if heads else None
+    return min(heads, key=EVERYONE.key)[0] if heads else None
 
 
 def _choose_current(db: sqlite_utils.Database, config: SiteConfig, counter_number: int) -> str | None:

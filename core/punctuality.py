@@ -19,9 +19,11 @@ import random
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlite_utils
+
+from core.clock import utc_iso
 
 SHOW_RATE = 0.85  # booked appointments that come, until today's book says otherwise
 SAMPLES = 10  # appointments whose check-in window closed before today's figures replace the defaults
@@ -71,7 +73,7 @@ class Arrivals:
 def read_punctuality(db: sqlite_utils.Database, day: str, moment: datetime, late: float) -> Punctuality:
     """From today's appointments whose check-in window (`late` minutes after the slot) has closed: the share
     that came, and the minutes from slot to check-in of those who did."""
-    closed = (moment - timedelta(minutes=late)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    closed = utc_iso(moment - timedelta(minutes=late))
     rows = db.execute(
         """SELECT (julianday(checked_in_at) - julianday(slot_start)) * 1440.0 FROM appointments
            WHERE day = ? AND status = 'booked' AND slot_start < ?""", [day, closed]).fetchall()

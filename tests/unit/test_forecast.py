@@ -219,15 +219,22 @@ def test_a_planned_break_closes_the_counter_when_its_agent_is_next_free(config) 
     assert (result.tickets["a"].p50, result.tickets["b"].p50) == (0, 40)
 
 
+def site_with_breaks(config, store, clock, plan: tuple[tuple[int, int], ...], numbers: tuple[int, ...]):
+    """A site whose counters `numbers` plan these breaks (start in minutes after local midnight, length), the
+    clock still at 08:00 UTC on 10 June 2025 (10:00 in Paris)."""
+    from core.site import Site
+
+    counters = {**config.counters, **{n: replace(config.counters[n], breaks=plan) for n in numbers}}
+    clock.set(datetime(2025, 6, 10, 8, 0, tzinfo=UTC), step=timedelta(0))
+    return Site(replace(config, counters=counters), store)
+
+
 def test_a_counter_closed_for_its_planned_break_is_back_at_its_end(config, store, clock, add_agent) -> None:
     """Counter 2 plans 45 minutes at 12:00 (local; 10:00 UTC in June) and closed at 12:05: at 12:15 the replay
     has it back at 12:50, in 35 minutes, and its 15:00 break still to come; counter 1 has no plan."""
     from core.forecast import read_queue
-    from core.site import Site
 
-    counters = {**config.counters, 2: replace(config.counters[2], breaks=((720, 45), (900, 15)))}
-    site = Site(replace(config, counters=counters), store)
-    clock.set(datetime(2025, 6, 10, 8, 0, tzinfo=UTC), step=timedelta(0))
+    site = site_with_breaks(config, store, clock, ((720, 45), (900, 15)), (2,))
     one, two = add_agent(site, "one"), add_agent(site, "two")
     site.open_counter(1, one)
     site.open_counter(2, two)
@@ -307,12 +314,8 @@ def test_a_planned_break_the_agent_still_owes_is_taken_when_next_free(config, st
     at 12:05 it still owes the break, which the replay has it take when next free (started 5 minutes ago);
     counter 3 took the same break from 12:00 to 12:40, and at 12:50 owes nothing until 15:00."""
     from core.forecast import read_queue
-    from core.site import Site
 
-    plan = ((720, 45), (900, 15))
-    counters = {**config.counters, **{n: replace(config.counters[n], breaks=plan) for n in (2, 3)}}
-    site = Site(replace(config, counters=counters), store)
-    clock.set(datetime(2025, 6, 10, 8, 0, tzinfo=UTC), step=timedelta(0))
+    site = site_with_breaks(config, store, clock, ((720, 45), (900, 15)), (2, 3))
     two, three = add_agent(site, "two"), add_agent(site, "three")
     site.open_counter(2, two)
     site.open_counter(3, three)
