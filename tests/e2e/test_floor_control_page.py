@@ -35,8 +35,9 @@ def test_a_pause_reaches_the_kiosk_and_a_message_the_display(
     dour.agent_session(server, counter=2)
     kiosk = browser.new_page(viewport={"width": 1280, "height": 800}, has_touch=True)
     kiosk.goto(f"{server.url}/enrol?token={server.kiosk_token}&next=/kiosk")
-    kiosk.get_by_test_id("lang-en").tap()
-    kiosk.wait_for_function("() => document.body.dataset.scanner === 'connected'")
+    kiosk.get_by_test_id("lang-en").tap()  # a link: the English page loads in its place
+    kiosk.wait_for_url("**/kiosk?lang=en")
+    kiosk.wait_for_function("() => document.body?.dataset.scanner === 'connected'")
     assert kiosk.get_by_test_id("service-judicial").is_enabled()
     display = browser.new_page(viewport={"width": 1280, "height": 720})
     display.goto(f"{server.url}/enrol?token={server.display_token}&next=/display%3Flanguages%3Dfr")
