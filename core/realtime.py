@@ -15,7 +15,6 @@ from core.journal import Event
 from core.origin import socket_origin_check
 from core.site import Site
 
-NAMESPACES = ("/display", "/counter")
 # What a waiting-room screen may hear: calls and counters. Payments, appointments (booking references) and
 # device events are for staff only.
 DISPLAY_EVENT_PREFIXES = ("ticket.", "counter.")
@@ -33,18 +32,40 @@ KIOSK_FLOOR_EVENTS = ("floor.service_paused", "floor.service_resumed", "floor.wa
                       "floor.walk_ins_resumed")
 
 
-# On `/counter`, payments (reference, amount, authorisation code, card's last four) go to supervisors only:
-# the payments page is theirs, an agent's desk has no use for them.
+# On `/counter`, supervisors hear every event whole. An agent's desk hears no payment (reference, amount,
+# authorisation code, card's last four: the payments page is the supervisors'), and of an appointment only
+# which ticket it concerns: never its booking reference, slot, persons or services. The desk holding that
+# ticket reads them from `GET /api/counter/state`; other desks have no business with them.
 SUPERVISORS_ROOM = "supervisors"
+AGENTS_ROOM = "agents"
 SUPERVISOR_EVENT_PREFIXES = ("payment.",)
+APPOINTMENT_EVENT_PREFIXES = ("appointment.",)
+AGENT_APPOINTMENT_FIELDS = ("seq", "at", "type")
 
 
-def for_supervisors_only(namespace: str, event: Event) -> bool:
-    return namespace == "/counter" and event.type.startswith(SUPERVISOR_EVENT_PREFIXES)
+def audience(role: str | None) -> str:
+    """Whose view a `/counter` connection gets: a supervisor's, or an agent's (any other role)."""
+    return "supervisor" if role == "supervisor" else "agent"
 
 
-def projected(namespace: str, event: Event) -> dict[str, Any] | None:
-    """The event as `namespace` may receive it, or None when that namespace hears nothing of it."""
+def counter_views(event: Event) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The supervisors' and the agents' view of `event` on `/counter` (None: agents hear nothing of it), the
+    same object when both hear it alike. An appointment's event names its ticket as `ticket_id`."""
+    whole = event.to_dict()
+    if event.type.startswith(SUPERVISOR_EVENT_PREFIXES):
+        return whole, None
+    if not event.type.startswith(APPOINTMENT_EVENT_PREFIXES):
+        return whole, whole
+    held = {"ticket_id": event.ticket_id} if event.ticket_id else {}
+    return {**whole, **held}, {**{key: whole[key] for key in AGENT_APPOINTMENT_FIELDS}, **held}
+
+
+def projected(namespace: str, event: Event, role: str | None = None) -> dict[str, Any] | None:
+    """The event as `namespace` (on `/counter`, a user of `role`) may receive it, or None when it hears
+    nothing of it."""
+    if namespace == "/counter":
+        supervisors, agents = counter_views(event)
+        return supervisors if audience(role) == "supervisor" else agents
     whole = event.to_dict()
     if namespace != "/display":
         return whole
@@ -75,17 +96,28 @@ def broadcaster(socketio: SocketIO, site: Site):  # type: ignore[no-untyped-def]
 
     def broadcast(event: Event) -> None:
         waiting = site.waiting_counts()
-        for namespace in NAMESPACES:
-            payload = projected(namespace, event)
-            if payload is not None and namespace == "/display" and event.type in zones.CALLS:
-                emit_to_zones(socketio, site, event, {**payload, "waiting": waiting})
-            elif payload is not None:
-                room = SUPERVISORS_ROOM if for_supervisors_only(namespace, event) else None
-                socketio.emit("event", {**payload, "waiting": waiting}, namespace=namespace, to=room)
+        emit_to_counters(socketio, event, waiting)
+        payload = projected("/display", event)
+        if payload is not None and event.type in zones.CALLS:
+            emit_to_zones(socketio, site, event, {**payload, "waiting": waiting})
+        elif payload is not None:
+            socketio.emit("event", {**payload, "waiting": waiting}, namespace="/display")
         if event.type in KIOSK_FLOOR_EVENTS:
             socketio.emit("floor", {"seq": event.seq, "type": event.type}, namespace=KIOSK_NAMESPACE)
 
     return broadcast
+
+
+def emit_to_counters(socketio: SocketIO, event: Event, waiting: dict[str, int]) -> None:
+    """An event to the staff's pages: once to all when supervisors and agents hear it alike, else each
+    audience its own view (agents may hear nothing of it)."""
+    supervisors, agents = counter_views(event)
+    if agents is supervisors:
+        socketio.emit("event", {**supervisors, "waiting": waiting}, namespace="/counter")
+        return
+    socketio.emit("event", {**supervisors, "waiting": waiting}, namespace="/counter", to=SUPERVISORS_ROOM)
+    if agents is not None:
+        socketio.emit("event", {**agents, "waiting": waiting}, namespace="/counter", to=AGENTS_ROOM)
 
 
 def emit_to_zones(socketio: SocketIO, site: Site, event: Event, payload: dict[str, Any]) -> None:

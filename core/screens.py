@@ -16,7 +16,7 @@ from flask_socketio import Namespace, emit
 from core import devices, sessions
 from core.journal import Event
 from core.origin import socket_allowed
-from core.realtime import for_supervisors_only, projected
+from core.realtime import projected
 from core.revocation import Holder
 from core.site import Site
 from core.web import cookie_device, current_user, live_connections, socket_sid
@@ -82,16 +82,11 @@ class ScreenNamespace(Namespace):
         emit("synced", {"seq": snapshot["seq"]})
 
     def message(self, event: Event, waiting: dict[str, int]) -> dict[str, Any] | None:
-        """What this connection gets of `event` in a catch-up (None: nothing)."""
-        payload = projected(self.namespace, event)
-        return {**payload, "waiting": waiting} if payload is not None and self.may_hear(event) else None
-
-    def may_hear(self, event: Event) -> bool:
-        """Payments are for supervisors' pages only (core/realtime.py)."""
-        if not for_supervisors_only(self.namespace, event):
-            return True
+        """What this connection gets of `event` in a catch-up (None: nothing): on `/counter`, by its user's
+        role (core/realtime.py)."""
         user = self.user()
-        return user is not None and user["role"] == "supervisor"
+        payload = projected(self.namespace, event, user["role"] if user is not None else None)
+        return {**payload, "waiting": waiting} if payload is not None else None
 
     def base_snapshot(self) -> dict[str, Any]:
         return self.site.screen_snapshot()

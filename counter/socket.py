@@ -1,8 +1,10 @@
 """`/counter` namespace: logged-in agents see queue changes live (their page refreshes its lists).
 
-Supervisors also join the room `supervisors`, where the link with eConsulat arrives as `sync` (on connect,
-then from counter/sync_watcher.py whenever it changes), and the staffing advice as `staffing` (on connect once
-computed, then from the forecast refresher whenever it changes: core/forecasts.py, core/staffing.py).
+Agents join the room `agents`, supervisors the room `supervisors`: each hears the journal's events as its
+role may (core/realtime.py: no payment and no booking reference on an agent's desk). In `supervisors` the link
+with eConsulat arrives as `sync` (on connect, then from counter/sync_watcher.py whenever it changes), and the
+staffing advice as `staffing` (on connect once computed, then from the forecast refresher whenever it
+changes: core/forecasts.py, core/staffing.py).
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ from flask_socketio import emit, join_room
 
 from core.clock import now, utc_iso
 from core.publisher import leads
-from core.realtime import socketio_of
+from core.realtime import AGENTS_ROOM, SUPERVISORS_ROOM, audience, socketio_of
 from core.revocation import Holder
 from core.screens import ScreenNamespace
 from core.site import Site
 from counter.sync_status import sync_view
 
 NAMESPACE = "/counter"
-SUPERVISORS_ROOM = "supervisors"
 
 
 class CounterNamespace(ScreenNamespace):
@@ -35,8 +36,9 @@ class CounterNamespace(ScreenNamespace):
         if not super().on_connect(auth):
             return False
         user = self.user()
-        if user is not None and user["role"] == "supervisor":
-            join_room(SUPERVISORS_ROOM)
+        supervisor = user is not None and audience(user["role"]) == "supervisor"
+        join_room(SUPERVISORS_ROOM if supervisor else AGENTS_ROOM)
+        if supervisor:
             moment = now()
             emit("sync", {**sync_view(self.site, moment), "now": utc_iso(moment)})
             staffing = self.site.forecasts.staffing_json()

@@ -336,10 +336,11 @@ function onKey(event) {
 }
 
 // Every event refreshes the desk; the refreshed state brings the warning when eConsulat changed the
-// appointment of the ticket held here (the event names it by its booking reference): the panel is outlined.
+// appointment of the ticket held here (an agent's desk hears of it by ticket only, never by booking
+// reference): the panel is outlined.
 function onEvent(event) {
-  const held = page.current?.appointment?.reference;
-  if (event.type === "appointment.changed" && held && event.appointment === held) {
+  const held = page.current?.appointment ? page.current.id : null;
+  if (event.type === "appointment.changed" && held && event.ticket_id === held) {
     $("appointment").classList.add("changed");
   }
   scheduleRefresh();

@@ -77,6 +77,9 @@ def test_the_desk_shows_the_appointment_and_its_cancellation_live(
     warning = page.get_by_role("alert").filter(has_text="eConsulat")
     warning.wait_for(timeout=10000)
     assert warning.inner_text().startswith("Cancelled on eConsulat after check-in")
+    # The event told this desk it was about the ticket it holds (by ticket, never by booking reference).
+    page.wait_for_function("() => document.querySelector('[data-testid=appointment]')"
+                           ".classList.contains('changed')")
     page.screenshot(path=str(output_dir / "1-desk-cancelled.png"))
 
 

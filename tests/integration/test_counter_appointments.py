@@ -43,7 +43,11 @@ def received(socket: Any, namespace: str) -> list[tuple[str, Any]]:
 
 
 @pytest.fixture
-def checked_in(app: Any, app_site: Any, client: Any, kiosk_token: str, clock: Any) -> dict[str, Any]:
+def checked_in(app_site: Any, client: Any, kiosk_token: str, clock: Any) -> dict[str, Any]:
+    return check_in(app_site, client, kiosk_token, clock)
+
+
+def check_in(app_site: Any, client: Any, kiosk_token: str, clock: Any) -> dict[str, Any]:
     """The central's appointment (3 persons, 2 documents) checked in at a kiosk with its QR code."""
     clock.set(NOW, step=timedelta(0))
     with app_site.store.write() as db:
@@ -108,10 +112,49 @@ def test_a_cancellation_after_check_in_warns_the_desk_live(
     from_central(app_site, status="cancelled", version=2)
     (name, event), = received(socket, "/counter")
     assert name == "event" and event["type"] == "appointment.changed"
-    assert event["appointment"] == "RDV-7K3Q9M" and event["status"] == "cancelled"
+    assert event["ticket_id"] == checked_in["id"]  # the desk holding it knows it is its own
+    assert "RDV-" not in json.dumps(event)  # an agent's desk hears of it by ticket only
     warning = amina.get("/api/counter/state").get_json()["current"]["appointment"]["warning"]
     assert warning["kind"] == "cancelled" and warning["seq"] == event["seq"]
     assert warning["previous_slot_start"] == SLOT
+
+
+def counter_socket(app: Any, client: Any, last_seq: int) -> Any:
+    socket = app.extensions["socketio"].test_client(app, namespace="/counter", flask_test_client=client,
+                                                    auth={"last_seq": last_seq})
+    assert socket.is_connected("/counter")
+    return socket
+
+
+def appointment_events(socket: Any) -> list[dict[str, Any]]:
+    return [event for name, event in received(socket, "/counter")
+            if name == "event" and event["type"].startswith("appointment.")]
+
+
+def test_agents_hear_of_appointments_by_ticket_only_supervisors_whole(
+        app: Any, app_site: Any, client: Any, kiosk_token: str, clock: Any, desk: Any, add_agent: Any,
+        login: Any) -> None:
+    bilal = desk("bilal", 2)  # another desk: it has no business with the appointment
+    add_agent(app_site, "boss", role="supervisor")
+    boss = app.test_client()
+    assert login(boss, "boss").status_code == 200
+    start = app_site.last_seq()
+    agent_live, boss_live = counter_socket(app, bilal, start), counter_socket(app, boss, start)
+    for socket in (agent_live, boss_live):
+        received(socket, "/counter")
+    ticket = check_in(app_site, client, kiosk_token, clock)
+    from_central(app_site, status="cancelled", version=2)
+    agent_replayed, boss_replayed = counter_socket(app, bilal, start), counter_socket(app, boss, start)
+
+    for heard in (appointment_events(agent_live), appointment_events(agent_replayed)):
+        assert [event["type"] for event in heard] == ["appointment.checked_in", "appointment.changed"]
+        assert all(event["ticket_id"] == ticket["id"] for event in heard)
+        assert all(set(event) <= {"seq", "at", "type", "ticket_id", "waiting", "replay"} for event in heard)
+        assert "RDV-" not in json.dumps(heard) and "persons" not in json.dumps(heard)
+    for heard in (appointment_events(boss_live), appointment_events(boss_replayed)):
+        assert [event["appointment"] for event in heard] == ["RDV-7K3Q9M", "RDV-7K3Q9M"]
+        assert heard[0]["persons"] == 3 and heard[1]["status"] == "cancelled"
+        assert all(event["ticket_id"] == ticket["id"] for event in heard)
 
 
 def test_a_move_after_check_in_says_where_to(app_site: Any, checked_in: dict[str, Any], desk: Any) -> None:
