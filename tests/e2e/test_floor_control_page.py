@@ -77,7 +77,8 @@ def test_a_pause_reaches_the_kiosk_and_a_message_the_display(
     page.screenshot(path=str(output_dir / "supervisor-floor-control.png"), full_page=True)
 
     page.get_by_test_id("resume-judicial").click()
-    kiosk.wait_for_function("() => !document.querySelector('[data-testid=service-judicial]').disabled")
+    kiosk.wait_for_function("() => { const b = document.querySelector('[data-testid=service-judicial]');"
+                            " return b !== null && !b.disabled; }")
 
     page.get_by_test_id("walk-ins-stop").click()
     confirm(page, "Stop walk-in tickets for today", "Visitors without an appointment cannot take a ticket")

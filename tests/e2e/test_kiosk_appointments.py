@@ -225,7 +225,9 @@ def test_too_late_offers_a_walk_in_ticket_for_the_service(appointment_server: An
     page = kiosk_page(browser, appointment_server, "fr")
     refused = scan(page, token, 409)
     assert refused["error"] == "appointment_too_late" and refused["details"] == {"walk_in": "civil_status"}
-    assert page.get_by_test_id("appointment-message").inner_text() == translate("fr", SENTENCES["too_late"])
+    message = page.get_by_test_id("appointment-message")
+    message.wait_for()  # the page shows the answer once it has read it, after the response above
+    assert message.inner_text() == translate("fr", SENTENCES["too_late"])
     offer = page.get_by_test_id("walk-in-offer")
     assert offer.inner_text() == "Prendre un ticket sans rendez-vous"
     page.screenshot(path=str(output_dir / "kiosk-appointment-too-late-fr.png"))
@@ -378,8 +380,7 @@ def test_an_appointments_fees_are_paid_on_its_ticket_screen_after_check_in(
     assert page.get_by_test_id("pay-again").is_visible()
     assert page.get_by_test_id("pay-at-counter-after").is_hidden()  # never a second ticket
     assert page.get_by_test_id("payment-failed-back").is_hidden()
-    page.get_by_test_id("pay-again").tap()
-    page.get_by_test_id("paying-message").wait_for()
+    page.get_by_test_id("pay-again").tap()  # the paying screen shows for the terminal's half second only
     receipt = page.get_by_test_id("receipt")
     receipt.wait_for(timeout=15_000)
     assert page.get_by_test_id("ticket-screen").is_visible() and offer.is_hidden()

@@ -14,8 +14,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def quick_idle_server(tmp_path: Path, dour: Any) -> Any:
-    srv = dour.Server(tmp_path, env={"DOUR_POLICY_KIOSK_IDLE_SECONDS": "4",
-                                     "DOUR_POLICY_KIOSK_IDLE_WARNING_SECONDS": "2"}).provision()
+    # The warning shows 3 s after the last touch and stays 5 s: room for a screenshot and a touch on a slow
+    # machine before the reset.
+    srv = dour.Server(tmp_path, env={"DOUR_POLICY_KIOSK_IDLE_SECONDS": "8",
+                                     "DOUR_POLICY_KIOSK_IDLE_WARNING_SECONDS": "5"}).provision()
     srv.start()
     yield srv
     srv.stop()

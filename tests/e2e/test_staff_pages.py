@@ -285,9 +285,11 @@ def test_desk_undo_button_takes_a_mistaken_no_show_back(
     assert desk.get_by_test_id("undo-text").inner_text().strip() == "Ticket A-001 marked as no-show."
     desk.screenshot(path=str(output_dir / "0-undo-offered.png"))
     undo.click()
+    # Said once the undo has answered; the desk then shows the ticket again (not the page before the no-show).
+    desk.get_by_test_id("status").filter(has_text="Ticket A-001 is back at your counter.").wait_for()
     desk.wait_for_function(SHOWS_NUMBER, arg="A-001")
-    assert desk.get_by_test_id("current-state").inner_text().strip() == "Called, on the way"
     assert desk.get_by_test_id("status").inner_text().strip() == "Ticket A-001 is back at your counter."
+    assert desk.get_by_test_id("current-state").inner_text().strip() == "Called, on the way"
     assert not undo.is_visible()
     desk.screenshot(path=str(output_dir / "1-undone.png"))
 
